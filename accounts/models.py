@@ -63,6 +63,10 @@ class Organisation(BaseModel):
         District, verbose_name="属地", null=True, blank=True, on_delete=models.PROTECT, related_name="organisations"
     )
     function = models.CharField("职能", max_length=16, choices=Function.choices)
+    handles = models.JSONField(
+        "主管政策职能", default=list, blank=True,
+        help_text="主管局负责审核哪些职能条线的政策事项（如 commerce、economy）；为空时即本机构职能",
+    )
 
     class Meta:
         verbose_name = "机构"
@@ -78,6 +82,10 @@ class Organisation(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def handled_functions(self) -> list[str]:
+        return list(self.handles) or [self.function]
 
 
 class Role(models.TextChoices):

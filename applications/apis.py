@@ -1,0 +1,188 @@
+"""REST endpoints for applications (SPEC §9). Thin: parse, call a service, render."""
+from typing import Any
+
+import django_filters
+from django.http import FileResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import BadInput
+
+from . import services
+from .models import Application
+from .selectors import access_application_by_id, application_history, application_list
+from .serializers import ApplicationDetailOutput, ApplicationOutput, EventOutput, MaterialOutput
+from .workflow import State
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=State.choices)
+    round = django_filters.NumberFilter(field_name="round_id")
+    district = django_filters.NumberFilter(field_name="district_id")
+    policy = django_filters.NumberFilter(field_name="item_id")
+
+    class Meta:
+        model = Application
+        fields = ["state", "round", "district", "policy"]
+
+
+class ApplicationListCreateApi(ListAPIView):
+    serializer_class = ApplicationOutput
+    filterset_class = ApplicationFilter
+
+    class InputSerializer(serializers.Serializer):
+        round = serializers.IntegerField()
+        declared = serializers.DictField(required=False, default=dict)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return application_list(user=self.request.user)
+
+    @extend_schema(request=InputSerializer, responses={201: ApplicationDetailOutput})
+    def post(self, request: Request) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_create(actor=request.user, round_id=data.validated_data["round"],
+                                                  declared=data.validated_data["declared"])
+        return Response(ApplicationDetailOutput(application).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetailApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        declared = serializers.DictField()
+
+    @extend_schema(responses=ApplicationDetailOutput)
+    def get(self, request: Request, application_id: int) -> Response:
+        application = access_application_by_id(user=request.user, application_id=application_id)
+        return Response(ApplicationDetailOutput(application).data)
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def patch(self, request: Request, application_id: int) -> Response:
+        # Only declared figures can change; state, amounts, enterprise, district are never taken
+        # from input (mass assignment is refused with a message, not silently ignored).
+        forbidden = sorted(set(request.data) - {"declared"})
+        if forbidden:
+            raise BadInput(f"以下字段不能由申报企业修改：{'、'.join(forbidden)}。只能修改 declared（申报数据）。", code="read_only_field")
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_update_declared(actor=request.user, application_id=application_id,
+                                                           declared=data.validated_data["declared"])
+        return Response(ApplicationDetailOutput(application).data)
+
+
+class ApplicationHistoryApi(APIView):
+    @extend_schema(responses=EventOutput(many=True))
+    def get(self, request: Request, application_id: int) -> Response:
+        application = access_application_by_id(user=request.user, application_id=application_id)
+        return Response(EventOutput(application_history(application=application), many=True).data)
+
+
+class MaterialUploadApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.CharField()
+        file = serializers.FileField()
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: MaterialOutput})
+    def post(self, request: Request, application_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        material = services.material_upload(actor=request.user, application_id=application_id,
+                                            kind=data.validated_data["kind"], upload=data.validated_data["file"])
+        return Response(MaterialOutput(material).data, status=status.HTTP_201_CREATED)
+
+
+class MaterialDownloadApi(APIView):
+    def get(self, request: Request, application_id: int, material_id: int) -> FileResponse:
+        from .views import material_response
+
+        return material_response(user=request.user, application_id=application_id, material_id=material_id)
+
+
+class _TransitionApi(APIView):
+    """Base of the one-view-per-action endpoints `POST /applications/{id}/{action}/`."""
+
+    class InputSerializer(serializers.Serializer):
+        pass
+
+    def perform(self, request: Request, application_id: int, data: dict[str, Any]) -> Application:
+        raise NotImplementedError
+
+    def post(self, request: Request, application_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = self.perform(request, application_id, data.validated_data)
+        application.refresh_from_db()
+        return Response(ApplicationDetailOutput(application).data)
+
+
+class _Reason(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ApplicationSubmitApi(_TransitionApi):
+    class InputSerializer(serializers.Serializer):
+        commitment_signed = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        return super().post(request, application_id)
+
+    def perform(self, request: Request, application_id: int, data: dict[str, Any]) -> Application:
+        return services.application_submit(actor=request.user, application_id=application_id,
+                                           commitment_signed=data["commitment_signed"])
+
+
+def _simple(name: str, service: Any, *, with_reason: bool) -> type[_TransitionApi]:
+    def perform(self: _TransitionApi, request: Request, application_id: int, data: dict[str, Any]) -> Application:
+        kwargs = {"reason": data["reason"]} if with_reason else {}
+        return service(actor=request.user, application_id=application_id, **kwargs)
+
+    attrs: dict[str, Any] = {"perform": perform, "__doc__": f"POST /applications/{{id}}/{name}/"}
+    if with_reason:
+        attrs["InputSerializer"] = _Reason
+    attrs["post"] = extend_schema(request=_Reason if with_reason else None, responses=ApplicationDetailOutput,
+                                  operation_id=f"applications_{name.replace('-', '_')}")(_TransitionApi.post)
+    return type(f"Application{name.title().replace('-', '')}Api", (_TransitionApi,), attrs)
+
+
+ApplicationWithdrawApi = _simple("withdraw", services.application_withdraw, with_reason=True)
+ApplicationAcceptApi = _simple("accept", services.application_accept, with_reason=False)
+ApplicationReturnApi = _simple("return", services.application_return, with_reason=True)
+ApplicationResubmitApi = _simple("resubmit", services.application_resubmit, with_reason=False)
+ApplicationRejectApi = _simple("reject", services.application_reject, with_reason=True)
+ApplicationCityRejectApi = _simple("city-reject", services.application_city_reject, with_reason=True)
+ApplicationCityReturnApi = _simple("city-return", services.application_city_return, with_reason=True)
+
+
+class ApplicationApproveApi(_TransitionApi):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, default="")
+        override = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        return super().post(request, application_id)
+
+    def perform(self, request: Request, application_id: int, data: dict[str, Any]) -> Application:
+        return services.application_approve(actor=request.user, application_id=application_id, reason=data["reason"],
+                                            override=data["override"])
+
+
+class ApplicationCityApproveApi(_TransitionApi):
+    class InputSerializer(serializers.Serializer):
+        amount = serializers.CharField()
+        reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    def post(self, request: Request, application_id: int) -> Response:
+        return super().post(request, application_id)
+
+    def perform(self, request: Request, application_id: int, data: dict[str, Any]) -> Application:
+        return services.application_city_approve(actor=request.user, application_id=application_id,
+                                                 amount=data["amount"], reason=data["reason"])

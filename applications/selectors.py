@@ -1,0 +1,89 @@
+"""Reads of applications: who sees which cases, and the one access choke-point.
+
+`application_queryset_for(user)` scopes every list; `access_application_by_id` is the only way a
+view, API or file download gets one case. Both answer "not found" alike for a case that does
+not exist and one the user may not see (SPEC §9: 404, not 403).
+"""
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role, User
+from common.errors import NotFound
+from policies.models import PolicyItem
+
+from .models import Application, ApplicationEvent
+from .workflow import State
+
+CITY_STATES = (State.CITY_REVIEW, State.APPROVED, State.CITY_REJECTED)
+
+
+def _items_reviewed_by(function: str) -> list[int]:
+    # review_departments is a short JSON list on ~200 rows; filtering in Python keeps the query
+    # portable (SQLite has no JSON containment) and is cheap.
+    return [pk for pk, deps in PolicyItem.objects.values_list("id", "review_departments") if function in (deps or [])]
+
+
+def application_queryset_for(user: User) -> QuerySet[Application]:
+    """All applications `user` may see. Unknown roles and inactive users see nothing."""
+    qs = Application.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    role = user.role
+    org = user.organisation
+    if role == Role.ENTERPRISE:
+        return qs.filter(enterprise_id=user.enterprise_id) if user.enterprise_id else qs.none()
+    if role in (Role.AUDITOR, Role.POLICY_ADMIN):
+        return qs
+    if org is None:
+        return qs.none()
+    if role == Role.DISTRICT_REVIEWER:
+        return qs.filter(district_id=org.district_id, item__bureau_function__in=org.handled_functions).exclude(
+            state=State.DRAFT
+        )
+    if role == Role.FUND_OFFICER:
+        return qs.filter(district_id=org.district_id, state=State.APPROVED)
+    if role == Role.CO_REVIEWER:
+        scoped = qs.filter(item_id__in=_items_reviewed_by(org.function)).exclude(
+            state__in=(State.DRAFT, State.SUBMITTED, State.WITHDRAWN, State.EXPIRED)
+        )
+        return scoped.filter(district_id=org.district_id) if org.district_id else scoped
+    if role == Role.CITY_APPROVER:
+        return qs.filter(item__bureau_function__in=org.handled_functions).filter(
+            Q(state__in=CITY_STATES) | Q(city_list__isnull=False)
+        )
+    return qs.none()
+
+
+def access_application_by_id(*, user: User, application_id: Any, for_update: bool = False) -> Application:
+    """The case with this id if `user` may see it; otherwise NotFound (same answer for both)."""
+    try:
+        pk = int(application_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    qs = application_queryset_for(user).select_related("round", "item", "item__document", "enterprise", "district")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    application = qs.filter(pk=pk).first()
+    if application is None:
+        raise NotFound()
+    return application
+
+
+def application_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Application]:
+    """Scoped list for pages and the API, with the joins a list row needs."""
+    filters = filters or {}
+    qs = application_queryset_for(user).select_related("enterprise", "round", "item", "district")
+    if filters.get("state"):
+        qs = qs.filter(state=filters["state"])
+    if filters.get("round"):
+        qs = qs.filter(round_id=filters["round"])
+    if filters.get("district"):
+        qs = qs.filter(district_id=filters["district"])
+    if filters.get("policy"):
+        qs = qs.filter(item_id=filters["policy"])
+    return qs.order_by("-id")
+
+
+def application_history(*, application: Application) -> QuerySet[ApplicationEvent]:
+    return application.events.select_related("actor").order_by("at", "id")

@@ -1,0 +1,437 @@
+"""Every write to an application. The one transition service is `application_transition`;
+the step services below add what each step needs and call it.
+
+All services take keyword arguments, run in one transaction (a failure leaves nothing behind),
+raise common.errors.* (mapped to HTTP by the API) or django ValidationError for bad fields,
+and notify only after commit.
+"""
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import uuid4
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.selectors import city_approvers, co_reviewers, district_officials, enterprise_users
+from common.errors import BadInput, Conflict, InvalidTransition, NotFound, PermissionDenied
+from common.money import yuan
+from common.timeutil import end_of_day_exclusive, local_date
+from deadlines.workdays import add_working_days
+from enterprises.selectors import active_listing
+from notifications.services import notify_on_commit
+from policies.models import Round
+
+from .commitments import SUBMISSION_COMMITMENT
+from .declared import clean_declared
+from .models import Application, ApplicationEvent, Material
+from .permissions import ACTION_PERMISSIONS, can_edit_application
+from .rules import assess
+from .selectors import access_application_by_id
+from .uploads import check_upload
+from .workflow import SYSTEM, TRANSITIONS, State
+
+Precheck = Callable[[Application], dict[str, Any] | None]
+
+
+def _state_label(state: str) -> str:
+    return State(state).label if state in State.values else state
+
+
+def _record(application: Application, *, actor: User | None, action: str, from_state: str, to_state: str,
+            reason: str = "", extra: dict[str, Any] | None = None) -> ApplicationEvent:
+    return ApplicationEvent.objects.create(
+        application=application, actor=actor, action=action, from_state=from_state, to_state=to_state,
+        reason=reason, at=timezone.now(), extra=extra or {},
+    )
+
+
+@transaction.atomic
+def application_transition(*, application_id: int, action: str, actor: User | None, reason: str = "",
+                           precheck: Precheck | None = None, extra: dict[str, Any] | None = None) -> Application:
+    """Move one application along the table in applications/workflow.py. Nothing else sets `state`.
+
+    Locks the row, checks the actor may act (403, or 404 if the case is not theirs), the state
+    (409), a reason where the table requires one (400), then runs `precheck`, which may refuse by
+    raising or return further fields to write. Saves only the named fields, appends a history
+    row and queues the notifications for after commit.
+    """
+    transition = TRANSITIONS[action]
+    if transition.role == SYSTEM or actor is None:
+        application = Application.objects.select_for_update().select_related("item", "round", "enterprise").get(pk=application_id)
+    else:
+        application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
+        allowed, why = ACTION_PERMISSIONS[action](actor, application)
+        if not allowed:
+            raise PermissionDenied(why)
+    if application.state not in transition.sources:
+        raise InvalidTransition(
+            f"申报件当前状态为“{_state_label(application.state)}”，不能执行“{transition.label}”。", code="invalid_state"
+        )
+    reason = (reason or "").strip()
+    if transition.needs_reason and not reason:
+        raise BadInput(f"请填写{transition.label}的理由。", code="reason_required")
+    changes = (precheck(application) if precheck else None) or {}
+    from_state = application.state
+    for field, value in changes.items():
+        setattr(application, field, value)
+    application.state = transition.target
+    application.save(update_fields=[*changes.keys(), "state", "updated_at"])
+    _record(application, actor=actor, action=action, from_state=from_state, to_state=transition.target,
+            reason=reason, extra=extra)
+    _notify(application, action, reason)
+    return application
+
+
+# --- drafts, declared figures and materials -------------------------------------------------
+
+def _apply_assessment(application: Application) -> list[str]:
+    result = assess(application)
+    application.eligibility = result.eligibility
+    application.suggested_amount = result.suggested_amount
+    application.amount_working = result.working
+    return ["eligibility", "suggested_amount", "amount_working"]
+
+
+@transaction.atomic
+def application_create(*, actor: User, round_id: int, declared: dict[str, Any] | None = None) -> Application:
+    """An enterprise user starts a draft for a round. Errors: 403 not an enterprise user, 404
+    unknown round, 409 round closed or a live application already exists, 400 bad figures."""
+    if actor.role != Role.ENTERPRISE or actor.enterprise_id is None:
+        raise PermissionDenied("只有企业用户可以发起申报。")
+    round_ = Round.objects.select_related("item").filter(pk=round_id, published=True).first()
+    if round_ is None:
+        raise NotFound("未找到该申报批次。")
+    if round_.closes_at <= timezone.now():
+        raise Conflict(f"“{round_.name}”已于 {timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M} 截止申报。", code="window_closed")
+    cleaned = clean_declared(round_.item.declared_fields, declared or {}, require_all=False)
+    application = Application(
+        enterprise_id=actor.enterprise_id, round=round_, item=round_.item, district_id=actor.enterprise.district_id,
+        declared=cleaned, created_by=actor,
+    )
+    _apply_assessment(application)
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        raise Conflict("贵企业在本批次已有申报件，不能重复申报；请在“我的申报”中继续办理。", code="duplicate") from None
+    _record(application, actor=actor, action="create", from_state="", to_state=State.DRAFT)
+    return application
+
+
+@transaction.atomic
+def application_update_declared(*, actor: User, application_id: int, declared: dict[str, Any]) -> Application:
+    """Change the declared figures of a draft or a returned case; eligibility and the suggested
+    amount are recomputed at once. Errors: 404, 403, 409 wrong state, 400 bad figures."""
+    application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
+    allowed, why = can_edit_application(actor, application)
+    if not allowed:
+        raise PermissionDenied(why)
+    if application.state not in (State.DRAFT, State.RETURNED):
+        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能修改申报数据。")
+    merged = {**application.declared, **declared}
+    application.declared = clean_declared(application.item.declared_fields, merged, require_all=False)
+    fields = _apply_assessment(application)
+    application.save(update_fields=["declared", *fields, "updated_at"])
+    return application
+
+
+@transaction.atomic
+def material_upload(*, actor: User, application_id: int, kind: str, upload: UploadedFile) -> Material:
+    """Add a new version of one material of a draft or returned case. The file's type is judged
+    by its content; the stored name is generated. Errors: 400 wrong kind/type/size/quota, 409
+    wrong state, 403/404."""
+    application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
+    allowed, why = can_edit_application(actor, application)
+    if not allowed:
+        raise PermissionDenied(why)
+    if application.state not in (State.DRAFT, State.RETURNED):
+        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能上传材料。")
+    kinds = {m["kind"]: m for m in application.item.materials}
+    if kind not in kinds:
+        raise BadInput(f"“{kind}”不在本事项的申报材料清单中。可上传：{'、'.join(m['label'] for m in kinds.values())}。", code="bad_kind")
+    checked = check_upload(upload)
+    used = Material.objects.filter(application__enterprise_id=application.enterprise_id).aggregate(s=Sum("size"))["s"] or 0
+    if used + checked.size > settings.ENTERPRISE_UPLOAD_QUOTA_BYTES:
+        raise BadInput("贵企业上传的材料已达到存储配额，请删除不需要的版本或联系属地主管部门。", code="quota_exceeded")
+    previous = Material.objects.filter(application=application, kind=kind).order_by("-version").first()
+    Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
+    material = Material(
+        application=application, kind=kind, version=(previous.version + 1) if previous else 1, is_current=True,
+        storage_key=f"{uuid4().hex}.{checked.extension}", original_name=(upload.name or "file")[-200:],
+        content_type=checked.content_type, size=checked.size, sha256=checked.sha256, uploaded_by=actor,
+    )
+    material.file.save(material.storage_key, upload, save=False)
+    try:
+        material.save()
+    except Exception:
+        material.file.delete(save=False)  # no orphan file when the row is not written
+        raise
+    return material
+
+
+def missing_materials(application: Application) -> list[str]:
+    present = set(application.materials.filter(is_current=True).values_list("kind", flat=True))
+    return [m["label"] for m in application.item.materials if m.get("required", True) and m["kind"] not in present]
+
+
+def _check_complete(application: Application) -> None:
+    try:
+        application.declared = clean_declared(application.item.declared_fields, application.declared, require_all=True)
+    except ValidationError as exc:
+        raise exc
+    missing = missing_materials(application)
+    if missing:
+        raise BadInput(f"尚缺以下必交材料：{'、'.join(missing)}。请上传后再提交。", code="materials_missing")
+
+
+def _check_not_listed(application: Application, what: str) -> None:
+    listing = active_listing(enterprise_id=application.enterprise_id)
+    if listing is not None:
+        until = timezone.localtime(listing.ends_at)
+        raise PermissionDenied(
+            f"贵企业已被列入失信名录（{listing.reason}，至 {until:%Y年%m月%d日}），期间不能{what}。如已完成信用修复，请联系属地主管部门。",
+            code="credit_blocked",
+        )
+
+
+# --- the enterprise's steps --------------------------------------------------------------------
+
+def application_submit(*, actor: User, application_id: int, commitment_signed: bool) -> Application:
+    """Submit a draft inside the round's window, complete, with the 承诺书 signed.
+
+    Errors: 400 commitment not signed / figures or materials missing, 403 on the dishonesty list,
+    409 outside the window or wrong state."""
+
+    def precheck(application: Application) -> dict[str, Any]:
+        now = timezone.now()
+        round_ = application.round
+        if now < round_.opens_at:
+            raise Conflict(f"本批次申报尚未开始，开始时间为 {timezone.localtime(round_.opens_at):%Y年%m月%d日 %H:%M}。", code="window_not_open")
+        if now >= round_.closes_at:
+            last = timezone.localtime(round_.closes_at - timedelta(seconds=1))
+            raise Conflict(f"本批次申报已截止（截止时间 {last:%Y年%m月%d日 %H:%M:%S}），不再受理。", code="window_closed")
+        if commitment_signed is not True:
+            raise BadInput("请阅读并签署承诺书后再提交。", code="commitment_required")
+        _check_not_listed(application, "申报")
+        _check_complete(application)
+        fields = _apply_assessment(application)
+        return {
+            "declared": application.declared, **{f: getattr(application, f) for f in fields},
+            "submitted_at": now, "commitment_text": SUBMISSION_COMMITMENT, "commitment_signed_by": actor,
+            "commitment_signed_at": now,
+        }
+
+    return application_transition(application_id=application_id, action="submit", actor=actor, precheck=precheck,
+                                  extra={"commitment": "signed"})
+
+
+def application_withdraw(*, actor: User, application_id: int, reason: str = "") -> Application:
+    return application_transition(application_id=application_id, action="withdraw", actor=actor, reason=reason)
+
+
+def application_resubmit(*, actor: User, application_id: int) -> Application:
+    """Resubmit a returned case before its supplement deadline, complete again."""
+
+    def precheck(application: Application) -> dict[str, Any]:
+        if application.supplement_deadline and timezone.now() >= application.supplement_deadline:
+            raise Conflict("补正期限已过，不能再提交。", code="supplement_expired")
+        _check_not_listed(application, "申报")
+        _check_complete(application)
+        fields = _apply_assessment(application)
+        return {"declared": application.declared, **{f: getattr(application, f) for f in fields}}
+
+    return application_transition(application_id=application_id, action="resubmit", actor=actor, precheck=precheck)
+
+
+# --- the district's steps ----------------------------------------------------------------------
+
+def application_accept(*, actor: User, application_id: int) -> Application:
+    """受理: the review clock starts (working days, see deadlines/workdays.py)."""
+
+    def precheck(application: Application) -> dict[str, Any]:
+        now = timezone.now()
+        return {
+            "accepted_at": now, "district_reviewer": actor, "review_cycle": application.review_cycle + 1,
+            "review_deadline": add_working_days(now, application.round.review_working_days), "review_overdue": False,
+        }
+
+    return application_transition(application_id=application_id, action="accept", actor=actor, precheck=precheck)
+
+
+def application_return(*, actor: User, application_id: int, reason: str) -> Application:
+    """退回补正 with what to fix; the enterprise has the round's supplement period to resubmit."""
+
+    def precheck(application: Application) -> dict[str, Any]:
+        last_day = local_date() + timedelta(days=application.round.supplement_days)
+        return {"supplement_request": reason.strip(), "supplement_deadline": end_of_day_exclusive(last_day),
+                "district_reviewer": actor}
+
+    return application_transition(application_id=application_id, action="return", actor=actor, reason=reason,
+                                  precheck=precheck)
+
+
+def application_reject(*, actor: User, application_id: int, reason: str) -> Application:
+    def precheck(application: Application) -> dict[str, Any]:
+        return {"district_decided_at": timezone.now(), "district_reviewer": actor}
+
+    return application_transition(application_id=application_id, action="reject", actor=actor, reason=reason,
+                                  precheck=precheck)
+
+
+def opinion_status(application: Application) -> tuple[list[str], list[Any]]:
+    """(functions still without an opinion in this review cycle, the disagreeing opinions)."""
+    from accounts.models import Function
+    from reviews.models import Opinion
+
+    opinions = list(Opinion.objects.filter(application=application, review_cycle=application.review_cycle).select_related("department"))
+    given = {o.function for o in opinions}
+    missing = [Function(f).label if f in Function.values else f for f in application.item.review_departments if f not in given]
+    disagree = [o for o in opinions if o.decision == "disagree"]
+    return missing, disagree
+
+
+def application_approve(*, actor: User, application_id: int, reason: str = "", override: bool = False) -> Application:
+    """属地审核通过. Needs every co-review department's opinion; a 不同意 blocks unless the
+    reviewer overrides it with a written reason. Errors: 409 opinions missing or disagreeing."""
+
+    def precheck(application: Application) -> dict[str, Any]:
+        missing, disagree = opinion_status(application)
+        if missing:
+            raise Conflict(f"尚缺以下会审部门意见：{'、'.join(missing)}，暂不能审核通过。", code="opinions_missing")
+        if disagree:
+            names = "、".join(o.department.name for o in disagree)
+            if not override:
+                raise Conflict(f"{names}出具了“不同意”意见。如仍要通过，请选择“不采纳会审意见”并写明理由。", code="opinion_disagree")
+            if not reason.strip():
+                raise BadInput("不采纳会审部门“不同意”意见时，必须写明理由。", code="reason_required")
+        return {"district_decided_at": timezone.now(), "district_reviewer": actor}
+
+    return application_transition(
+        application_id=application_id, action="approve", actor=actor, reason=reason, precheck=precheck,
+        extra={"override": True} if override else None,
+    )
+
+
+# --- the city's steps --------------------------------------------------------------------------
+
+def _round_committed(round_id: int, *, excluding: int) -> Decimal:
+    total = (
+        Application.objects.filter(round_id=round_id, state=State.APPROVED).exclude(pk=excluding).aggregate(s=Sum("amount"))["s"]
+    )
+    return total or Decimal(0)
+
+
+def application_city_approve(*, actor: User, application_id: int, amount: Any, reason: str = "") -> Application:
+    """审定通过 with the final amount: positive, never above what the item's rule allows for the
+    declared figures, and within the round's budget. Errors: 400 amount, 409 budget/state."""
+
+    def precheck(application: Application) -> dict[str, Any]:
+        try:
+            value = yuan(amount)
+        except (InvalidOperation, TypeError, ValueError):
+            raise BadInput("请填写审定金额（元），如 150000.00。", code="amount_invalid") from None
+        if value <= 0:
+            raise BadInput("审定金额必须大于0元。", code="amount_invalid")
+        result = assess(application)
+        if result.maximum is not None and value > result.maximum:
+            raise BadInput(
+                f"审定金额 {value:,.2f} 元超过政策标准允许的最高额 {result.maximum:,.2f} 元，只能调低不能调高。",
+                code="amount_above_rule",
+            )
+        round_ = Round.objects.select_for_update().get(pk=application.round_id)
+        if round_.budget is not None:
+            committed = _round_committed(round_.pk, excluding=application.pk)
+            if committed + value > round_.budget:
+                left = round_.budget - committed
+                raise Conflict(f"超出批次预算：本批次剩余额度 {left:,.2f} 元，审定金额 {value:,.2f} 元。", code="budget_exceeded")
+        return {"amount": value, "city_approver": actor, "city_decided_at": timezone.now()}
+
+    application = application_transition(application_id=application_id, action="city_approve", actor=actor,
+                                         reason=reason, precheck=precheck)
+    _close_list_if_done(application)
+    return application
+
+
+def application_city_reject(*, actor: User, application_id: int, reason: str) -> Application:
+    def precheck(application: Application) -> dict[str, Any]:
+        return {"city_approver": actor, "city_decided_at": timezone.now()}
+
+    application = application_transition(application_id=application_id, action="city_reject", actor=actor,
+                                         reason=reason, precheck=precheck)
+    _close_list_if_done(application)
+    return application
+
+
+def application_city_return(*, actor: User, application_id: int, reason: str) -> Application:
+    """Back to the district with the city's reason; the district reviews again (new cycle)."""
+
+    def precheck(application: Application) -> dict[str, Any]:
+        return {
+            "review_cycle": application.review_cycle + 1,
+            "review_deadline": add_working_days(timezone.now(), application.round.review_working_days),
+            "review_overdue": False,
+        }
+
+    application = application_transition(application_id=application_id, action="city_return", actor=actor,
+                                         reason=reason, precheck=precheck)
+    _close_list_if_done(application)
+    return application
+
+
+def _close_list_if_done(application: Application) -> None:
+    from reviews.services import city_list_close_if_done
+
+    if application.city_list_id:
+        city_list_close_if_done(city_list_id=application.city_list_id)
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+def _notify(application: Application, action: str, reason: str) -> None:
+    link = f"/applications/{application.pk}/"
+    ent = list(enterprise_users(enterprise_id=application.enterprise_id))
+    item = application.item
+    name = f"“{item.name}”申报件 #{application.pk}"
+    if action == "submit":
+        notify_on_commit(users=ent, kind="submitted", title=f"{name}已提交", link=link,
+                         body="申报已提交，等待属地主管部门受理。")
+        reviewers = district_officials(role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function)
+        notify_on_commit(users=reviewers, kind="case_submitted", title=f"新申报：{application.enterprise.name}",
+                         link=f"/workbench/cases/{application.pk}/", body=f"{name}待受理。")
+    elif action == "resubmit":
+        reviewers = district_officials(role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function)
+        notify_on_commit(users=reviewers, kind="case_resubmitted", title=f"补正后重新提交：{application.enterprise.name}",
+                         link=f"/workbench/cases/{application.pk}/", body=f"{name}已补正，请重新受理。")
+    elif action == "accept":
+        notify_on_commit(users=ent, kind="accepted", title=f"{name}已受理", link=link, body="属地主管部门已受理，正在会同有关部门审核。")
+        notify_on_commit(users=co_reviewers(district_id=application.district_id, functions=list(item.review_departments)),
+                         kind="co_review", title=f"请出具会审意见：{application.enterprise.name}",
+                         link=f"/workbench/cases/{application.pk}/", body=f"{name}需要贵部门出具会审意见。")
+    elif action == "return":
+        notify_on_commit(users=ent, kind="returned", title=f"{name}被退回补正", link=link,
+                         body=f"需补正的内容：{reason}\n补正截止：{timezone.localtime(application.supplement_deadline):%Y年%m月%d日 %H:%M}" if application.supplement_deadline else reason)
+    elif action in ("reject", "city_reject"):
+        notify_on_commit(users=ent, kind="rejected", title=f"{name}未通过审核", link=link, body=f"理由：{reason}")
+    elif action == "approve":
+        notify_on_commit(users=ent, kind="district_approved", title=f"{name}属地审核通过", link=link, body="将报市级部门审定。")
+    elif action == "submit_to_city":
+        notify_on_commit(users=city_approvers(function=item.bureau_function), kind="city_list",
+                         title=f"{application.district.name}报审：{application.enterprise.name}",
+                         link=f"/workbench/cases/{application.pk}/", body=f"{name}待审定。")
+    elif action == "city_approve":
+        notify_on_commit(users=ent, kind="approved", title=f"{name}审定通过", link=link,
+                         body=f"审定金额 {application.amount:,.2f} 元。政策上线后请在申领期限内申领。")
+        notify_on_commit(users=district_officials(role=Role.FUND_OFFICER, district_id=application.district_id),
+                         kind="approved_for_funding", title=f"审定通过待上线：{application.enterprise.name}",
+                         link=f"/workbench/cases/{application.pk}/", body=f"{name}审定金额 {application.amount:,.2f} 元。")
+    elif action == "city_return":
+        reviewers = district_officials(role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function)
+        notify_on_commit(users=reviewers, kind="city_returned", title=f"市级退回：{application.enterprise.name}",
+                         link=f"/workbench/cases/{application.pk}/", body=f"理由：{reason}")

@@ -1,0 +1,43 @@
+"""The one file-download path for materials: access-checked, served as an attachment."""
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest
+
+from accounts.models import User
+from common.errors import NotFound
+
+from .models import Material
+from .selectors import access_application_by_id
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg"}
+
+
+def material_response(*, user: User, application_id: int, material_id: int, inline: bool = False) -> FileResponse:
+    """The file of one material of a case the user may see; NotFound otherwise.
+
+    Served with Content-Disposition (attachment unless an inline preview of a PDF or image was
+    asked for), nosniff, and no caching by shared caches.
+    """
+    application = access_application_by_id(user=user, application_id=application_id)
+    material = Material.objects.filter(pk=material_id, application=application).first()
+    if material is None:
+        raise NotFound()
+    show_inline = inline and material.content_type in INLINE_TYPES
+    response = FileResponse(
+        material.file.open("rb"), as_attachment=not show_inline,
+        filename=f"{material.kind}-v{material.version}.{material.storage_key.rsplit('.', 1)[-1]}",
+        content_type=material.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    if show_inline:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
+    return response
+
+
+@login_required
+def material_download(request: HttpRequest, application_id: int, material_id: int) -> FileResponse:
+    try:
+        return material_response(user=request.user, application_id=application_id, material_id=material_id,  # type: ignore[arg-type]
+                                 inline=request.GET.get("inline") == "1")
+    except NotFound:
+        raise Http404("未找到该材料，或您无权查看。") from None
