@@ -111,7 +111,7 @@ def awards_publish(*, actor: User, round_id: int, claim_deadline: datetime,
     round_ = Round.objects.select_related("item").filter(pk=round_id).first()
     if round_ is None:
         raise BadInput("未找到该申报批次。", code="round_invalid")
-    qs = Application.objects.select_for_update().filter(
+    qs = Application.objects.select_for_update(of=("self",)).filter(
         round=round_, district_id=org.district_id, state=State.APPROVED, award__isnull=True
     )
     if application_ids is not None:
