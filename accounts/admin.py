@@ -27,5 +27,8 @@ class UserAdmin(BaseUserAdmin):
     autocomplete_fields = ["enterprise", "organisation"]
     fieldsets = [
         *BaseUserAdmin.fieldsets,
-        ("角色与所属", {"fields": ["role", "display_name", "phone", "enterprise", "is_enterprise_admin", "organisation"]}),
+        (
+            "角色与所属",
+            {"fields": ["role", "display_name", "phone", "enterprise", "is_enterprise_admin", "organisation"]},
+        ),
     ]

@@ -3,6 +3,7 @@
 A user has exactly one role (SPEC §1). Enterprise users belong to an enterprise; officials belong
 to an organisation, which has a level (city/district) and, at district level, a district.
 """
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
@@ -64,7 +65,9 @@ class Organisation(BaseModel):
     )
     function = models.CharField("职能", max_length=16, choices=Function.choices)
     handles = models.JSONField(
-        "主管政策职能", default=list, blank=True,
+        "主管政策职能",
+        default=list,
+        blank=True,
         help_text="主管局负责审核哪些职能条线的政策事项（如 commerce、economy）；为空时即本机构职能",
     )
 
@@ -108,8 +111,12 @@ class User(AbstractUser):
     display_name = models.CharField("姓名", max_length=64, blank=True)
     phone = models.CharField("手机号", max_length=20, blank=True)
     enterprise = models.ForeignKey(
-        "enterprises.Enterprise", verbose_name="所属企业", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
+        "enterprises.Enterprise",
+        verbose_name="所属企业",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     is_enterprise_admin = models.BooleanField("企业管理员", default=False)
     organisation = models.ForeignKey(

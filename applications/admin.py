@@ -1,4 +1,5 @@
 """Applications are read in the admin; they change only through the workflow services."""
+
 from django.contrib import admin
 
 from .models import Application, ApplicationEvent, Material
@@ -29,7 +30,17 @@ class MaterialInline(ReadOnlyInline):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ["id", "enterprise", "item", "round", "district", "state", "suggested_amount", "amount", "submitted_at"]
+    list_display = [
+        "id",
+        "enterprise",
+        "item",
+        "round",
+        "district",
+        "state",
+        "suggested_amount",
+        "amount",
+        "submitted_at",
+    ]
     list_filter = ["state", "district", "round"]
     search_fields = ["enterprise__name", "enterprise__credit_code", "=id"]
     list_select_related = ["enterprise", "item", "round", "district"]

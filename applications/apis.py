@@ -1,4 +1,5 @@
 """REST endpoints for applications (SPEC §9). Thin: parse, call a service, render."""
+
 from typing import Any
 
 import django_filters
@@ -46,8 +47,9 @@ class ApplicationListCreateApi(ListAPIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        application = services.application_create(actor=request.user, round_id=data.validated_data["round"],
-                                                  declared=data.validated_data["declared"])
+        application = services.application_create(
+            actor=request.user, round_id=data.validated_data["round"], declared=data.validated_data["declared"]
+        )
         return Response(ApplicationDetailOutput(application).data, status=status.HTTP_201_CREATED)
 
 
@@ -66,11 +68,15 @@ class ApplicationDetailApi(APIView):
         # from input (mass assignment is refused with a message, not silently ignored).
         forbidden = sorted(set(request.data) - {"declared"})
         if forbidden:
-            raise BadInput(f"以下字段不能由申报企业修改：{'、'.join(forbidden)}。只能修改 declared（申报数据）。", code="read_only_field")
+            raise BadInput(
+                f"以下字段不能由申报企业修改：{'、'.join(forbidden)}。只能修改 declared（申报数据）。",
+                code="read_only_field",
+            )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        application = services.application_update_declared(actor=request.user, application_id=application_id,
-                                                           declared=data.validated_data["declared"])
+        application = services.application_update_declared(
+            actor=request.user, application_id=application_id, declared=data.validated_data["declared"]
+        )
         return Response(ApplicationDetailOutput(application).data)
 
 
@@ -92,8 +98,12 @@ class MaterialUploadApi(APIView):
     def post(self, request: Request, application_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        material = services.material_upload(actor=request.user, application_id=application_id,
-                                            kind=data.validated_data["kind"], upload=data.validated_data["file"])
+        material = services.material_upload(
+            actor=request.user,
+            application_id=application_id,
+            kind=data.validated_data["kind"],
+            upload=data.validated_data["file"],
+        )
         return Response(MaterialOutput(material).data, status=status.HTTP_201_CREATED)
 
 
@@ -134,8 +144,9 @@ class ApplicationSubmitApi(_TransitionApi):
         return super().post(request, application_id)
 
     def perform(self, request: Request, application_id: int, data: dict[str, Any]) -> Application:
-        return services.application_submit(actor=request.user, application_id=application_id,
-                                           commitment_signed=data["commitment_signed"])
+        return services.application_submit(
+            actor=request.user, application_id=application_id, commitment_signed=data["commitment_signed"]
+        )
 
 
 def _simple(name: str, service: Any, *, with_reason: bool) -> type[_TransitionApi]:
@@ -146,8 +157,11 @@ def _simple(name: str, service: Any, *, with_reason: bool) -> type[_TransitionAp
     attrs: dict[str, Any] = {"perform": perform, "__doc__": f"POST /applications/{{id}}/{name}/"}
     if with_reason:
         attrs["InputSerializer"] = _Reason
-    attrs["post"] = extend_schema(request=_Reason if with_reason else None, responses=ApplicationDetailOutput,
-                                  operation_id=f"applications_{name.replace('-', '_')}")(_TransitionApi.post)
+    attrs["post"] = extend_schema(
+        request=_Reason if with_reason else None,
+        responses=ApplicationDetailOutput,
+        operation_id=f"applications_{name.replace('-', '_')}",
+    )(_TransitionApi.post)
     return type(f"Application{name.title().replace('-', '')}Api", (_TransitionApi,), attrs)
 
 
@@ -170,8 +184,9 @@ class ApplicationApproveApi(_TransitionApi):
         return super().post(request, application_id)
 
     def perform(self, request: Request, application_id: int, data: dict[str, Any]) -> Application:
-        return services.application_approve(actor=request.user, application_id=application_id, reason=data["reason"],
-                                            override=data["override"])
+        return services.application_approve(
+            actor=request.user, application_id=application_id, reason=data["reason"], override=data["override"]
+        )
 
 
 class ApplicationCityApproveApi(_TransitionApi):
@@ -184,5 +199,6 @@ class ApplicationCityApproveApi(_TransitionApi):
         return super().post(request, application_id)
 
     def perform(self, request: Request, application_id: int, data: dict[str, Any]) -> Application:
-        return services.application_city_approve(actor=request.user, application_id=application_id,
-                                                 amount=data["amount"], reason=data["reason"])
+        return services.application_city_approve(
+            actor=request.user, application_id=application_id, amount=data["amount"], reason=data["reason"]
+        )

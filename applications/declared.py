@@ -1,4 +1,5 @@
 """Validating declared figures against an item's `declared_fields` (SPEC §9 shape)."""
+
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any

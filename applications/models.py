@@ -1,4 +1,5 @@
 """Applications (申报件), their materials (versioned files) and their append-only history."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,18 +10,30 @@ from .workflow import NOT_LIVE, State
 
 
 class Application(BaseModel):
-    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name="企业", on_delete=models.PROTECT, related_name="applications")
-    round = models.ForeignKey("policies.Round", verbose_name="申报批次", on_delete=models.PROTECT, related_name="applications")
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name="企业", on_delete=models.PROTECT, related_name="applications"
+    )
+    round = models.ForeignKey(
+        "policies.Round", verbose_name="申报批次", on_delete=models.PROTECT, related_name="applications"
+    )
     # Copied from enterprise/round at creation so scoping and reports need no joins; an enterprise
     # that later moves district keeps its open cases where they were filed.
-    district = models.ForeignKey("accounts.District", verbose_name="属地", on_delete=models.PROTECT, related_name="applications")
-    item = models.ForeignKey("policies.PolicyItem", verbose_name="政策事项", on_delete=models.PROTECT, related_name="applications")
+    district = models.ForeignKey(
+        "accounts.District", verbose_name="属地", on_delete=models.PROTECT, related_name="applications"
+    )
+    item = models.ForeignKey(
+        "policies.PolicyItem", verbose_name="政策事项", on_delete=models.PROTECT, related_name="applications"
+    )
     state = models.CharField("状态", max_length=32, choices=State.choices, default=State.DRAFT, editable=False)
     declared = models.JSONField("申报数据", default=dict, blank=True)
     eligibility = models.JSONField("资格判断", default=dict, blank=True, editable=False)
-    suggested_amount = models.DecimalField("测算金额（元）", max_digits=14, decimal_places=2, null=True, blank=True, editable=False)
+    suggested_amount = models.DecimalField(
+        "测算金额（元）", max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
     amount_working = models.JSONField("测算过程", default=list, blank=True, editable=False)
-    amount = models.DecimalField("审定金额（元）", max_digits=14, decimal_places=2, null=True, blank=True, editable=False)
+    amount = models.DecimalField(
+        "审定金额（元）", max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
     submitted_at = models.DateTimeField("申报时间", null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True, editable=False)
     review_deadline = models.DateTimeField("审核时限", null=True, blank=True, editable=False)
@@ -29,23 +42,53 @@ class Application(BaseModel):
     supplement_request = models.TextField("补正要求", blank=True, editable=False)
     supplement_deadline = models.DateTimeField("补正截止", null=True, blank=True, editable=False)
     district_reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="属地审核人", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name="属地审核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     district_decided_at = models.DateTimeField("属地审核完成时间", null=True, blank=True, editable=False)
     city_list = models.ForeignKey(
-        "reviews.CityList", verbose_name="报审名单", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications", editable=False
+        "reviews.CityList",
+        verbose_name="报审名单",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applications",
+        editable=False,
     )
     city_approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="市级审定人", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name="市级审定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     city_decided_at = models.DateTimeField("审定时间", null=True, blank=True, editable=False)
     commitment_text = models.TextField("承诺书内容", blank=True, editable=False)
     commitment_signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="承诺书签署人", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name="承诺书签署人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     commitment_signed_at = models.DateTimeField("承诺书签署时间", null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
 
     class Meta:
@@ -54,7 +97,9 @@ class Application(BaseModel):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["enterprise", "round"], condition=~Q(state__in=NOT_LIVE), name="one_live_application_per_round",
+                fields=["enterprise", "round"],
+                condition=~Q(state__in=NOT_LIVE),
+                name="one_live_application_per_round",
                 violation_error_message="该企业在本批次已有申报件，不能重复申报。",
             ),
             models.CheckConstraint(
@@ -79,7 +124,9 @@ def material_upload_to(instance: "Material", filename: str) -> str:
 
 
 class Material(BaseModel):
-    application = models.ForeignKey(Application, verbose_name="申报件", on_delete=models.CASCADE, related_name="materials")
+    application = models.ForeignKey(
+        Application, verbose_name="申报件", on_delete=models.CASCADE, related_name="materials"
+    )
     kind = models.CharField("材料类型", max_length=64)
     version = models.PositiveSmallIntegerField("版本", default=1)
     is_current = models.BooleanField("当前版本", default=True)
@@ -89,7 +136,9 @@ class Material(BaseModel):
     content_type = models.CharField("文件类型", max_length=100)
     size = models.PositiveIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = "申报材料"
@@ -110,7 +159,14 @@ class ApplicationEvent(models.Model):
     """Append-only history: one row per state change or recorded action. Written by services only."""
 
     application = models.ForeignKey(Application, verbose_name="申报件", on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     action = models.CharField("操作", max_length=32)
     from_state = models.CharField("原状态", max_length=32, blank=True)
     to_state = models.CharField("新状态", max_length=32, blank=True)

@@ -4,6 +4,7 @@ They answer "may this user do this to this case" from role, organisation, distri
 policy line the bureau handles. Visibility (may the user see the case at all) lives in
 applications/selectors.py; a predicate is only consulted for a case the user can see.
 """
+
 from accounts.models import Role, User
 
 from .models import Application
@@ -13,7 +14,11 @@ OK: Decision = (True, "")
 
 
 def _is_enterprise_member(user: User, application: Application) -> bool:
-    return user.role == Role.ENTERPRISE and user.enterprise_id is not None and user.enterprise_id == application.enterprise_id
+    return (
+        user.role == Role.ENTERPRISE
+        and user.enterprise_id is not None
+        and user.enterprise_id == application.enterprise_id
+    )
 
 
 def _district_bureau_in_scope(user: User, application: Application) -> bool:

@@ -1,4 +1,5 @@
 """Bridge from an application to the policy rules engine (policies/rules/)."""
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -38,13 +39,18 @@ def assess(application: Application) -> Assessment:
     from policies.rules.eligibility import evaluate
 
     item = application.item
-    result = evaluate(item.eligibility, enterprise=application.enterprise, declared=application.declared, on=local_date())
+    result = evaluate(
+        item.eligibility, enterprise=application.enterprise, declared=application.declared, on=local_date()
+    )
     eligibility = result.as_dict()
     warnings = exclusivity_warnings(application)
     if warnings:
         eligibility["warnings"] = warnings
     amount = compute(item.amount_rule, application.declared, already_received=already_received(application))
     return Assessment(eligibility, amount.amount, amount.maximum, list(amount.working))
+
+
+RULE = "按“从优、就高、不重复”原则，同一年度只保留金额最高的一项奖励。"
 
 
 def exclusivity_warnings(application: Application) -> list[str]:
@@ -63,17 +69,22 @@ def exclusivity_warnings(application: Application) -> list[str]:
         .exclude(state__in=[State.WITHDRAWN, State.EXPIRED, State.DISTRICT_REJECTED, State.CITY_REJECTED])
         .select_related("item")
     )
-    awards = Award.objects.filter(
-        enterprise_id=application.enterprise_id, item__exclusivity_group_id=group_id,
-        state__in=[AwardState.CLAIMABLE, AwardState.CLAIMED, AwardState.PAID],
-    ).exclude(application_id=application.pk).select_related("item")
+    awards = (
+        Award.objects.filter(
+            enterprise_id=application.enterprise_id,
+            item__exclusivity_group_id=group_id,
+            state__in=[AwardState.CLAIMABLE, AwardState.CLAIMED, AwardState.PAID],
+        )
+        .exclude(application_id=application.pk)
+        .select_related("item")
+    )
     group = application.item.exclusivity_group
     messages = [
-        f"您已申报同类政策“{o.item.name}”（申报件 #{o.pk}）。按“从优、就高、不重复”原则，同一年度只保留金额最高的一项奖励。"
+        f"您已申报同类政策“{o.item.name}”（申报件 #{o.pk}）。{RULE}"
         for o in others
     ]
     messages += [
-        f"您已获得同类政策“{a.item.name}”奖励 {a.amount} 元（{a.year}年度）。按“从优、就高、不重复”原则，同一年度只保留金额最高的一项。"
+        f"您已获得同类政策“{a.item.name}”奖励 {a.amount} 元（{a.year}年度）。{RULE}"
         for a in awards
     ]
     if messages and group is not None:

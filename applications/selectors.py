@@ -4,6 +4,7 @@
 view, API or file download gets one case. Both answer "not found" alike for a case that does
 not exist and one the user may not see (SPEC §9: 404, not 403).
 """
+
 from typing import Any
 
 from django.db.models import Q, QuerySet

@@ -9,7 +9,18 @@ class MaterialOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Material
-        fields = ["id", "kind", "version", "is_current", "original_name", "content_type", "size", "sha256", "created_at", "download_url"]
+        fields = [
+            "id",
+            "kind",
+            "version",
+            "is_current",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "created_at",
+            "download_url",
+        ]
 
     def get_download_url(self, obj: Material) -> str:
         return f"/applications/{obj.application_id}/materials/{obj.pk}/download/"
@@ -26,10 +37,31 @@ class ApplicationOutput(serializers.ModelSerializer):
     class Meta:
         model = Application
         fields = [
-            "id", "round", "round_name", "enterprise", "enterprise_name", "policy", "policy_name", "district", "district_name",
-            "declared", "state", "state_label", "eligibility", "suggested_amount", "amount_working", "amount",
-            "submitted_at", "accepted_at", "review_deadline", "review_overdue", "supplement_request", "supplement_deadline",
-            "city_list", "created_at", "updated_at",
+            "id",
+            "round",
+            "round_name",
+            "enterprise",
+            "enterprise_name",
+            "policy",
+            "policy_name",
+            "district",
+            "district_name",
+            "declared",
+            "state",
+            "state_label",
+            "eligibility",
+            "suggested_amount",
+            "amount_working",
+            "amount",
+            "submitted_at",
+            "accepted_at",
+            "review_deadline",
+            "review_overdue",
+            "supplement_request",
+            "supplement_deadline",
+            "city_list",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -53,7 +85,19 @@ class EventOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ApplicationEvent
-        fields = ["id", "action", "from_state", "from_state_label", "to_state", "to_state_label", "reason", "at", "actor", "actor_name", "extra"]
+        fields = [
+            "id",
+            "action",
+            "from_state",
+            "from_state_label",
+            "to_state",
+            "to_state_label",
+            "reason",
+            "at",
+            "actor",
+            "actor_name",
+            "extra",
+        ]
 
     def get_actor_name(self, obj: ApplicationEvent) -> str:
         return str(obj.actor) if obj.actor else "系统"

@@ -5,6 +5,7 @@ All services take keyword arguments, run in one transaction (a failure leaves no
 raise common.errors.* (mapped to HTTP by the API) or django ValidationError for bad fields,
 and notify only after commit.
 """
+
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -44,17 +45,38 @@ def _state_label(state: str) -> str:
     return State(state).label if state in State.values else state
 
 
-def _record(application: Application, *, actor: User | None, action: str, from_state: str, to_state: str,
-            reason: str = "", extra: dict[str, Any] | None = None) -> ApplicationEvent:
+def _record(
+    application: Application,
+    *,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+) -> ApplicationEvent:
     return ApplicationEvent.objects.create(
-        application=application, actor=actor, action=action, from_state=from_state, to_state=to_state,
-        reason=reason, at=timezone.now(), extra=extra or {},
+        application=application,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        at=timezone.now(),
+        extra=extra or {},
     )
 
 
 @transaction.atomic
-def application_transition(*, application_id: int, action: str, actor: User | None, reason: str = "",
-                           precheck: Precheck | None = None, extra: dict[str, Any] | None = None) -> Application:
+def application_transition(
+    *,
+    application_id: int,
+    action: str,
+    actor: User | None,
+    reason: str = "",
+    precheck: Precheck | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Application:
     """Move one application along the table in applications/workflow.py. Nothing else sets `state`.
 
     Locks the row, checks the actor may act (403, or 404 if the case is not theirs), the state
@@ -64,7 +86,9 @@ def application_transition(*, application_id: int, action: str, actor: User | No
     """
     transition = TRANSITIONS[action]
     if transition.role == SYSTEM or actor is None:
-        application = Application.objects.select_for_update().select_related("item", "round", "enterprise").get(pk=application_id)
+        application = (
+            Application.objects.select_for_update().select_related("item", "round", "enterprise").get(pk=application_id)
+        )
     else:
         application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
         allowed, why = ACTION_PERMISSIONS[action](actor, application)
@@ -83,13 +107,21 @@ def application_transition(*, application_id: int, action: str, actor: User | No
         setattr(application, field, value)
     application.state = transition.target
     application.save(update_fields=[*changes.keys(), "state", "updated_at"])
-    _record(application, actor=actor, action=action, from_state=from_state, to_state=transition.target,
-            reason=reason, extra=extra)
+    _record(
+        application,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=transition.target,
+        reason=reason,
+        extra=extra,
+    )
     _notify(application, action, reason)
     return application
 
 
 # --- drafts, declared figures and materials -------------------------------------------------
+
 
 def _apply_assessment(application: Application) -> list[str]:
     result = assess(application)
@@ -109,11 +141,18 @@ def application_create(*, actor: User, round_id: int, declared: dict[str, Any] |
     if round_ is None:
         raise NotFound("未找到该申报批次。")
     if round_.closes_at <= timezone.now():
-        raise Conflict(f"“{round_.name}”已于 {timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M} 截止申报。", code="window_closed")
+        raise Conflict(
+            f"“{round_.name}”已于 {timezone.localtime(round_.closes_at):%Y年%m月%d日 %H:%M} 截止申报。",
+            code="window_closed",
+        )
     cleaned = clean_declared(round_.item.declared_fields, declared or {}, require_all=False)
     application = Application(
-        enterprise_id=actor.enterprise_id, round=round_, item=round_.item, district_id=actor.enterprise.district_id,
-        declared=cleaned, created_by=actor,
+        enterprise_id=actor.enterprise_id,
+        round=round_,
+        item=round_.item,
+        district_id=actor.enterprise.district_id,
+        declared=cleaned,
+        created_by=actor,
     )
     _apply_assessment(application)
     try:
@@ -155,17 +194,29 @@ def material_upload(*, actor: User, application_id: int, kind: str, upload: Uplo
         raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能上传材料。")
     kinds = {m["kind"]: m for m in application.item.materials}
     if kind not in kinds:
-        raise BadInput(f"“{kind}”不在本事项的申报材料清单中。可上传：{'、'.join(m['label'] for m in kinds.values())}。", code="bad_kind")
+        raise BadInput(
+            f"“{kind}”不在本事项的申报材料清单中。可上传：{'、'.join(m['label'] for m in kinds.values())}。",
+            code="bad_kind",
+        )
     checked = check_upload(upload)
-    used = Material.objects.filter(application__enterprise_id=application.enterprise_id).aggregate(s=Sum("size"))["s"] or 0
+    used = (
+        Material.objects.filter(application__enterprise_id=application.enterprise_id).aggregate(s=Sum("size"))["s"] or 0
+    )
     if used + checked.size > settings.ENTERPRISE_UPLOAD_QUOTA_BYTES:
         raise BadInput("贵企业上传的材料已达到存储配额，请删除不需要的版本或联系属地主管部门。", code="quota_exceeded")
     previous = Material.objects.filter(application=application, kind=kind).order_by("-version").first()
     Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
     material = Material(
-        application=application, kind=kind, version=(previous.version + 1) if previous else 1, is_current=True,
-        storage_key=f"{uuid4().hex}.{checked.extension}", original_name=(upload.name or "file")[-200:],
-        content_type=checked.content_type, size=checked.size, sha256=checked.sha256, uploaded_by=actor,
+        application=application,
+        kind=kind,
+        version=(previous.version + 1) if previous else 1,
+        is_current=True,
+        storage_key=f"{uuid4().hex}.{checked.extension}",
+        original_name=(upload.name or "file")[-200:],
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
     )
     material.file.save(material.storage_key, upload, save=False)
     try:
@@ -196,12 +247,14 @@ def _check_not_listed(application: Application, what: str) -> None:
     if listing is not None:
         until = timezone.localtime(listing.ends_at)
         raise PermissionDenied(
-            f"贵企业已被列入失信名录（{listing.reason}，至 {until:%Y年%m月%d日}），期间不能{what}。如已完成信用修复，请联系属地主管部门。",
+            f"贵企业已被列入失信名录（{listing.reason}，至 {until:%Y年%m月%d日}），期间不能{what}。"
+            "如已完成信用修复，请联系属地主管部门。",
             code="credit_blocked",
         )
 
 
 # --- the enterprise's steps --------------------------------------------------------------------
+
 
 def application_submit(*, actor: User, application_id: int, commitment_signed: bool) -> Application:
     """Submit a draft inside the round's window, complete, with the 承诺书 signed.
@@ -213,23 +266,32 @@ def application_submit(*, actor: User, application_id: int, commitment_signed: b
         now = timezone.now()
         round_ = application.round
         if now < round_.opens_at:
-            raise Conflict(f"本批次申报尚未开始，开始时间为 {timezone.localtime(round_.opens_at):%Y年%m月%d日 %H:%M}。", code="window_not_open")
+            raise Conflict(
+                f"本批次申报尚未开始，开始时间为 {timezone.localtime(round_.opens_at):%Y年%m月%d日 %H:%M}。",
+                code="window_not_open",
+            )
         if now >= round_.closes_at:
             last = timezone.localtime(round_.closes_at - timedelta(seconds=1))
-            raise Conflict(f"本批次申报已截止（截止时间 {last:%Y年%m月%d日 %H:%M:%S}），不再受理。", code="window_closed")
+            raise Conflict(
+                f"本批次申报已截止（截止时间 {last:%Y年%m月%d日 %H:%M:%S}），不再受理。", code="window_closed"
+            )
         if commitment_signed is not True:
             raise BadInput("请阅读并签署承诺书后再提交。", code="commitment_required")
         _check_not_listed(application, "申报")
         _check_complete(application)
         fields = _apply_assessment(application)
         return {
-            "declared": application.declared, **{f: getattr(application, f) for f in fields},
-            "submitted_at": now, "commitment_text": SUBMISSION_COMMITMENT, "commitment_signed_by": actor,
+            "declared": application.declared,
+            **{f: getattr(application, f) for f in fields},
+            "submitted_at": now,
+            "commitment_text": SUBMISSION_COMMITMENT,
+            "commitment_signed_by": actor,
             "commitment_signed_at": now,
         }
 
-    return application_transition(application_id=application_id, action="submit", actor=actor, precheck=precheck,
-                                  extra={"commitment": "signed"})
+    return application_transition(
+        application_id=application_id, action="submit", actor=actor, precheck=precheck, extra={"commitment": "signed"}
+    )
 
 
 def application_withdraw(*, actor: User, application_id: int, reason: str = "") -> Application:
@@ -252,14 +314,18 @@ def application_resubmit(*, actor: User, application_id: int) -> Application:
 
 # --- the district's steps ----------------------------------------------------------------------
 
+
 def application_accept(*, actor: User, application_id: int) -> Application:
     """受理: the review clock starts (working days, see deadlines/workdays.py)."""
 
     def precheck(application: Application) -> dict[str, Any]:
         now = timezone.now()
         return {
-            "accepted_at": now, "district_reviewer": actor, "review_cycle": application.review_cycle + 1,
-            "review_deadline": add_working_days(now, application.round.review_working_days), "review_overdue": False,
+            "accepted_at": now,
+            "district_reviewer": actor,
+            "review_cycle": application.review_cycle + 1,
+            "review_deadline": add_working_days(now, application.round.review_working_days),
+            "review_overdue": False,
         }
 
     return application_transition(application_id=application_id, action="accept", actor=actor, precheck=precheck)
@@ -270,19 +336,24 @@ def application_return(*, actor: User, application_id: int, reason: str) -> Appl
 
     def precheck(application: Application) -> dict[str, Any]:
         last_day = local_date() + timedelta(days=application.round.supplement_days)
-        return {"supplement_request": reason.strip(), "supplement_deadline": end_of_day_exclusive(last_day),
-                "district_reviewer": actor}
+        return {
+            "supplement_request": reason.strip(),
+            "supplement_deadline": end_of_day_exclusive(last_day),
+            "district_reviewer": actor,
+        }
 
-    return application_transition(application_id=application_id, action="return", actor=actor, reason=reason,
-                                  precheck=precheck)
+    return application_transition(
+        application_id=application_id, action="return", actor=actor, reason=reason, precheck=precheck
+    )
 
 
 def application_reject(*, actor: User, application_id: int, reason: str) -> Application:
     def precheck(application: Application) -> dict[str, Any]:
         return {"district_decided_at": timezone.now(), "district_reviewer": actor}
 
-    return application_transition(application_id=application_id, action="reject", actor=actor, reason=reason,
-                                  precheck=precheck)
+    return application_transition(
+        application_id=application_id, action="reject", actor=actor, reason=reason, precheck=precheck
+    )
 
 
 def opinion_status(application: Application) -> tuple[list[str], list[Any]]:
@@ -290,9 +361,15 @@ def opinion_status(application: Application) -> tuple[list[str], list[Any]]:
     from accounts.models import Function
     from reviews.models import Opinion
 
-    opinions = list(Opinion.objects.filter(application=application, review_cycle=application.review_cycle).select_related("department"))
+    opinions = list(
+        Opinion.objects.filter(application=application, review_cycle=application.review_cycle).select_related(
+            "department"
+        )
+    )
     given = {o.function for o in opinions}
-    missing = [Function(f).label if f in Function.values else f for f in application.item.review_departments if f not in given]
+    missing = [
+        Function(f).label if f in Function.values else f for f in application.item.review_departments if f not in given
+    ]
     disagree = [o for o in opinions if o.decision == "disagree"]
     return missing, disagree
 
@@ -308,22 +385,32 @@ def application_approve(*, actor: User, application_id: int, reason: str = "", o
         if disagree:
             names = "、".join(o.department.name for o in disagree)
             if not override:
-                raise Conflict(f"{names}出具了“不同意”意见。如仍要通过，请选择“不采纳会审意见”并写明理由。", code="opinion_disagree")
+                raise Conflict(
+                    f"{names}出具了“不同意”意见。如仍要通过，请选择“不采纳会审意见”并写明理由。",
+                    code="opinion_disagree",
+                )
             if not reason.strip():
                 raise BadInput("不采纳会审部门“不同意”意见时，必须写明理由。", code="reason_required")
         return {"district_decided_at": timezone.now(), "district_reviewer": actor}
 
     return application_transition(
-        application_id=application_id, action="approve", actor=actor, reason=reason, precheck=precheck,
+        application_id=application_id,
+        action="approve",
+        actor=actor,
+        reason=reason,
+        precheck=precheck,
         extra={"override": True} if override else None,
     )
 
 
 # --- the city's steps --------------------------------------------------------------------------
 
+
 def _round_committed(round_id: int, *, excluding: int) -> Decimal:
     total = (
-        Application.objects.filter(round_id=round_id, state=State.APPROVED).exclude(pk=excluding).aggregate(s=Sum("amount"))["s"]
+        Application.objects.filter(round_id=round_id, state=State.APPROVED)
+        .exclude(pk=excluding)
+        .aggregate(s=Sum("amount"))["s"]
     )
     return total or Decimal(0)
 
@@ -350,11 +437,14 @@ def application_city_approve(*, actor: User, application_id: int, amount: Any, r
             committed = _round_committed(round_.pk, excluding=application.pk)
             if committed + value > round_.budget:
                 left = round_.budget - committed
-                raise Conflict(f"超出批次预算：本批次剩余额度 {left:,.2f} 元，审定金额 {value:,.2f} 元。", code="budget_exceeded")
+                raise Conflict(
+                    f"超出批次预算：本批次剩余额度 {left:,.2f} 元，审定金额 {value:,.2f} 元。", code="budget_exceeded"
+                )
         return {"amount": value, "city_approver": actor, "city_decided_at": timezone.now()}
 
-    application = application_transition(application_id=application_id, action="city_approve", actor=actor,
-                                         reason=reason, precheck=precheck)
+    application = application_transition(
+        application_id=application_id, action="city_approve", actor=actor, reason=reason, precheck=precheck
+    )
     _close_list_if_done(application)
     return application
 
@@ -363,8 +453,9 @@ def application_city_reject(*, actor: User, application_id: int, reason: str) ->
     def precheck(application: Application) -> dict[str, Any]:
         return {"city_approver": actor, "city_decided_at": timezone.now()}
 
-    application = application_transition(application_id=application_id, action="city_reject", actor=actor,
-                                         reason=reason, precheck=precheck)
+    application = application_transition(
+        application_id=application_id, action="city_reject", actor=actor, reason=reason, precheck=precheck
+    )
     _close_list_if_done(application)
     return application
 
@@ -379,8 +470,9 @@ def application_city_return(*, actor: User, application_id: int, reason: str) ->
             "review_overdue": False,
         }
 
-    application = application_transition(application_id=application_id, action="city_return", actor=actor,
-                                         reason=reason, precheck=precheck)
+    application = application_transition(
+        application_id=application_id, action="city_return", actor=actor, reason=reason, precheck=precheck
+    )
     _close_list_if_done(application)
     return application
 
@@ -392,7 +484,15 @@ def _close_list_if_done(application: Application) -> None:
         city_list_close_if_done(city_list_id=application.city_list_id)
 
 
+def _supplement_text(application: Application, reason: str) -> str:
+    if not application.supplement_deadline:
+        return reason
+    deadline = timezone.localtime(application.supplement_deadline)
+    return f"需补正的内容：{reason}\n补正截止：{deadline:%Y年%m月%d日 %H:%M}"
+
+
 # --- notifications -----------------------------------------------------------------------------
+
 
 def _notify(application: Application, action: str, reason: str) -> None:
     link = f"/applications/{application.pk}/"
@@ -400,38 +500,90 @@ def _notify(application: Application, action: str, reason: str) -> None:
     item = application.item
     name = f"“{item.name}”申报件 #{application.pk}"
     if action == "submit":
-        notify_on_commit(users=ent, kind="submitted", title=f"{name}已提交", link=link,
-                         body="申报已提交，等待属地主管部门受理。")
-        reviewers = district_officials(role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function)
-        notify_on_commit(users=reviewers, kind="case_submitted", title=f"新申报：{application.enterprise.name}",
-                         link=f"/workbench/cases/{application.pk}/", body=f"{name}待受理。")
+        notify_on_commit(
+            users=ent, kind="submitted", title=f"{name}已提交", link=link, body="申报已提交，等待属地主管部门受理。"
+        )
+        reviewers = district_officials(
+            role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function
+        )
+        notify_on_commit(
+            users=reviewers,
+            kind="case_submitted",
+            title=f"新申报：{application.enterprise.name}",
+            link=f"/workbench/cases/{application.pk}/",
+            body=f"{name}待受理。",
+        )
     elif action == "resubmit":
-        reviewers = district_officials(role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function)
-        notify_on_commit(users=reviewers, kind="case_resubmitted", title=f"补正后重新提交：{application.enterprise.name}",
-                         link=f"/workbench/cases/{application.pk}/", body=f"{name}已补正，请重新受理。")
+        reviewers = district_officials(
+            role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function
+        )
+        notify_on_commit(
+            users=reviewers,
+            kind="case_resubmitted",
+            title=f"补正后重新提交：{application.enterprise.name}",
+            link=f"/workbench/cases/{application.pk}/",
+            body=f"{name}已补正，请重新受理。",
+        )
     elif action == "accept":
-        notify_on_commit(users=ent, kind="accepted", title=f"{name}已受理", link=link, body="属地主管部门已受理，正在会同有关部门审核。")
-        notify_on_commit(users=co_reviewers(district_id=application.district_id, functions=list(item.review_departments)),
-                         kind="co_review", title=f"请出具会审意见：{application.enterprise.name}",
-                         link=f"/workbench/cases/{application.pk}/", body=f"{name}需要贵部门出具会审意见。")
+        notify_on_commit(
+            users=ent,
+            kind="accepted",
+            title=f"{name}已受理",
+            link=link,
+            body="属地主管部门已受理，正在会同有关部门审核。",
+        )
+        notify_on_commit(
+            users=co_reviewers(district_id=application.district_id, functions=list(item.review_departments)),
+            kind="co_review",
+            title=f"请出具会审意见：{application.enterprise.name}",
+            link=f"/workbench/cases/{application.pk}/",
+            body=f"{name}需要贵部门出具会审意见。",
+        )
     elif action == "return":
-        notify_on_commit(users=ent, kind="returned", title=f"{name}被退回补正", link=link,
-                         body=f"需补正的内容：{reason}\n补正截止：{timezone.localtime(application.supplement_deadline):%Y年%m月%d日 %H:%M}" if application.supplement_deadline else reason)
+        notify_on_commit(
+            users=ent,
+            kind="returned",
+            title=f"{name}被退回补正",
+            link=link,
+            body=_supplement_text(application, reason),
+        )
     elif action in ("reject", "city_reject"):
         notify_on_commit(users=ent, kind="rejected", title=f"{name}未通过审核", link=link, body=f"理由：{reason}")
     elif action == "approve":
-        notify_on_commit(users=ent, kind="district_approved", title=f"{name}属地审核通过", link=link, body="将报市级部门审定。")
+        notify_on_commit(
+            users=ent, kind="district_approved", title=f"{name}属地审核通过", link=link, body="将报市级部门审定。"
+        )
     elif action == "submit_to_city":
-        notify_on_commit(users=city_approvers(function=item.bureau_function), kind="city_list",
-                         title=f"{application.district.name}报审：{application.enterprise.name}",
-                         link=f"/workbench/cases/{application.pk}/", body=f"{name}待审定。")
+        notify_on_commit(
+            users=city_approvers(function=item.bureau_function),
+            kind="city_list",
+            title=f"{application.district.name}报审：{application.enterprise.name}",
+            link=f"/workbench/cases/{application.pk}/",
+            body=f"{name}待审定。",
+        )
     elif action == "city_approve":
-        notify_on_commit(users=ent, kind="approved", title=f"{name}审定通过", link=link,
-                         body=f"审定金额 {application.amount:,.2f} 元。政策上线后请在申领期限内申领。")
-        notify_on_commit(users=district_officials(role=Role.FUND_OFFICER, district_id=application.district_id),
-                         kind="approved_for_funding", title=f"审定通过待上线：{application.enterprise.name}",
-                         link=f"/workbench/cases/{application.pk}/", body=f"{name}审定金额 {application.amount:,.2f} 元。")
+        notify_on_commit(
+            users=ent,
+            kind="approved",
+            title=f"{name}审定通过",
+            link=link,
+            body=f"审定金额 {application.amount:,.2f} 元。政策上线后请在申领期限内申领。",
+        )
+        notify_on_commit(
+            users=district_officials(role=Role.FUND_OFFICER, district_id=application.district_id),
+            kind="approved_for_funding",
+            title=f"审定通过待上线：{application.enterprise.name}",
+            link=f"/workbench/cases/{application.pk}/",
+            body=f"{name}审定金额 {application.amount:,.2f} 元。",
+        )
     elif action == "city_return":
-        reviewers = district_officials(role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function)
-        notify_on_commit(users=reviewers, kind="city_returned", title=f"市级退回：{application.enterprise.name}",
-                         link=f"/workbench/cases/{application.pk}/", body=f"理由：{reason}")
+        reviewers = district_officials(
+            role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function
+        )
+        notify_on_commit(
+            users=reviewers,
+            kind="city_returned",
+            title=f"市级退回：{application.enterprise.name}",
+            link=f"/workbench/cases/{application.pk}/",
+            body=f"理由：{reason}",
+        )

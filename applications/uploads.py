@@ -4,6 +4,7 @@ Accepted: PDF, PNG, JPEG, and Office Open XML (docx/xlsx) whose zip directory is
 anything is unpacked (entry count and declared uncompressed size). Everything else is refused
 with a message that says which types are accepted.
 """
+
 import hashlib
 import io
 import zipfile
@@ -78,14 +79,17 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
         raise BadInput("文件为空，请选择正确的文件。", code="empty_file")
     if size > limit:
         raise BadInput(
-            f"文件过大：{size / 1024 / 1024:.1f} MB，单个文件不能超过 {limit / 1024 / 1024:.0f} MB。", code="file_too_large"
+            f"文件过大：{size / 1024 / 1024:.1f} MB，单个文件不能超过 {limit / 1024 / 1024:.0f} MB。",
+            code="file_too_large",
         )
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
     sniffed = _sniff(data[:16])
     if sniffed is None:
-        raise BadInput(f"文件类型不符合要求：只接受 {ACCEPTED_TEXT} 文件（按文件内容识别，改扩展名无效）。", code="bad_file_type")
+        raise BadInput(
+            f"文件类型不符合要求：只接受 {ACCEPTED_TEXT} 文件（按文件内容识别，改扩展名无效）。", code="bad_file_type"
+        )
     content_type, extension = sniffed
     if extension == "zip":
         content_type, extension = _check_office(data)

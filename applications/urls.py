@@ -4,5 +4,7 @@ from . import views
 
 app_name = "applications"
 urlpatterns = [
-    path("<int:application_id>/materials/<int:material_id>/download/", views.material_download, name="material-download"),
+    path(
+        "<int:application_id>/materials/<int:material_id>/download/", views.material_download, name="material-download"
+    ),
 ]

@@ -1,4 +1,5 @@
 """The one file-download path for materials: access-checked, served as an attachment."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest
 
@@ -23,7 +24,8 @@ def material_response(*, user: User, application_id: int, material_id: int, inli
         raise NotFound()
     show_inline = inline and material.content_type in INLINE_TYPES
     response = FileResponse(
-        material.file.open("rb"), as_attachment=not show_inline,
+        material.file.open("rb"),
+        as_attachment=not show_inline,
         filename=f"{material.kind}-v{material.version}.{material.storage_key.rsplit('.', 1)[-1]}",
         content_type=material.content_type,
     )
@@ -37,7 +39,11 @@ def material_response(*, user: User, application_id: int, material_id: int, inli
 @login_required
 def material_download(request: HttpRequest, application_id: int, material_id: int) -> FileResponse:
     try:
-        return material_response(user=request.user, application_id=application_id, material_id=material_id,  # type: ignore[arg-type]
-                                 inline=request.GET.get("inline") == "1")
+        return material_response(
+            user=request.user,
+            application_id=application_id,
+            material_id=material_id,  # type: ignore[arg-type]
+            inline=request.GET.get("inline") == "1",
+        )
     except NotFound:
         raise Http404("未找到该材料，或您无权查看。") from None

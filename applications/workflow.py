@@ -4,6 +4,7 @@
 that may perform it (checked further by the named predicate in applications/permissions.py) and
 whether a written reason is required. `SYSTEM` actions are performed by deadline jobs only.
 """
+
 from dataclasses import dataclass
 
 from django.db import models
@@ -63,9 +64,16 @@ TRANSITIONS: dict[str, Transition] = {
 
 # URL action names of SPEC §9 (dashes) to table keys.
 API_ACTIONS = {
-    "submit": "submit", "withdraw": "withdraw", "accept": "accept", "return": "return",
-    "resubmit": "resubmit", "reject": "reject", "approve": "approve",
-    "city-approve": "city_approve", "city-reject": "city_reject", "city-return": "city_return",
+    "submit": "submit",
+    "withdraw": "withdraw",
+    "accept": "accept",
+    "return": "return",
+    "resubmit": "resubmit",
+    "reject": "reject",
+    "approve": "approve",
+    "city-approve": "city_approve",
+    "city-reject": "city_reject",
+    "city-return": "city_return",
 }
 
 

@@ -16,7 +16,17 @@ class AwardEventInline(admin.TabularInline):
 
 @admin.register(Award)
 class AwardAdmin(admin.ModelAdmin):
-    list_display = ["id", "enterprise", "item", "district", "year", "amount", "state", "claim_deadline", "payment_reference"]
+    list_display = [
+        "id",
+        "enterprise",
+        "item",
+        "district",
+        "year",
+        "amount",
+        "state",
+        "claim_deadline",
+        "payment_reference",
+    ]
     list_filter = ["state", "district", "source", "year"]
     search_fields = ["enterprise__name", "payment_reference", "=id"]
     list_select_related = ["enterprise", "item", "district"]

@@ -1,4 +1,5 @@
 """REST endpoints for awards and 政策上线 (SPEC §9)."""
+
 from datetime import date
 from typing import Any
 
@@ -72,7 +73,9 @@ class AwardPayApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         paid_on: date | None = data.validated_data.get("paid_on")
-        award = services.award_pay(actor=request.user, award_id=award_id, reference=data.validated_data["reference"], paid_on=paid_on)
+        award = services.award_pay(
+            actor=request.user, award_id=award_id, reference=data.validated_data["reference"], paid_on=paid_on
+        )
         return Response(AwardOutput(award).data)
 
 
@@ -97,7 +100,9 @@ class AwardRecoveredApi(APIView):
     def post(self, request: Request, award_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        award = services.award_mark_recovered(actor=request.user, award_id=award_id, reason=data.validated_data["reason"])
+        award = services.award_mark_recovered(
+            actor=request.user, award_id=award_id, reason=data.validated_data["reason"]
+        )
         return Response(AwardOutput(award).data)
 
 
@@ -115,7 +120,14 @@ class RoundPublishAwardsApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v: dict[str, Any] = data.validated_data
-        result = services.awards_publish(actor=request.user, round_id=round_id, claim_deadline=v["claim_deadline"],
-                                         application_ids=v.get("applications"))
-        body = {"created": AwardOutput(result.created, many=True).data, "cancelled": AwardOutput(result.cancelled, many=True).data}
+        result = services.awards_publish(
+            actor=request.user,
+            round_id=round_id,
+            claim_deadline=v["claim_deadline"],
+            application_ids=v.get("applications"),
+        )
+        body = {
+            "created": AwardOutput(result.created, many=True).data,
+            "cancelled": AwardOutput(result.cancelled, many=True).data,
+        }
         return Response(body, status=status.HTTP_201_CREATED)

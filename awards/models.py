@@ -1,4 +1,5 @@
 """Awards (奖励): created at 政策上线 from approved applications, or by a 免申即享 list."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -15,29 +16,74 @@ class Award(BaseModel):
         AUTO = "auto", "免申即享"
 
     application = models.OneToOneField(
-        "applications.Application", verbose_name="申报件", null=True, blank=True, on_delete=models.PROTECT, related_name="award"
+        "applications.Application",
+        verbose_name="申报件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="award",
     )
-    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name="企业", on_delete=models.PROTECT, related_name="awards")
-    item = models.ForeignKey("policies.PolicyItem", verbose_name="政策事项", on_delete=models.PROTECT, related_name="awards")
-    round = models.ForeignKey("policies.Round", verbose_name="申报批次", null=True, blank=True, on_delete=models.PROTECT, related_name="awards")
-    district = models.ForeignKey("accounts.District", verbose_name="属地", on_delete=models.PROTECT, related_name="awards")
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name="企业", on_delete=models.PROTECT, related_name="awards"
+    )
+    item = models.ForeignKey(
+        "policies.PolicyItem", verbose_name="政策事项", on_delete=models.PROTECT, related_name="awards"
+    )
+    round = models.ForeignKey(
+        "policies.Round",
+        verbose_name="申报批次",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="awards",
+    )
+    district = models.ForeignKey(
+        "accounts.District", verbose_name="属地", on_delete=models.PROTECT, related_name="awards"
+    )
     source = models.CharField("来源", max_length=16, choices=Source.choices, default=Source.APPLICATION)
     year = models.PositiveSmallIntegerField("奖励年度")
-    state = models.CharField("状态", max_length=16, choices=AwardState.choices, default=AwardState.CLAIMABLE, editable=False)
+    state = models.CharField(
+        "状态", max_length=16, choices=AwardState.choices, default=AwardState.CLAIMABLE, editable=False
+    )
     amount = models.DecimalField("奖励金额（元）", max_digits=14, decimal_places=2)
     city_share = models.DecimalField("市级承担（元）", max_digits=14, decimal_places=2, default=0)
     district_share = models.DecimalField("区级承担（元）", max_digits=14, decimal_places=2, default=0)
     district_pays_first = models.BooleanField("属地先行全额兑现", default=False)
     claim_deadline = models.DateTimeField("申领截止")
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上线人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上线人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     claimed_at = models.DateTimeField("申领时间", null=True, blank=True, editable=False)
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="申领人", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申领人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
     claim_commitment_text = models.TextField("申领承诺书", blank=True, editable=False)
     bank_snapshot = models.JSONField("收款账户", default=dict, blank=True, editable=False)
-    payment_reference = models.CharField("支付凭证号", max_length=64, null=True, blank=True, unique=True, editable=False)
+    payment_reference = models.CharField(
+        "支付凭证号", max_length=64, null=True, blank=True, unique=True, editable=False
+    )
     paid_on = models.DateField("支付日期", null=True, blank=True, editable=False)
     paid_at = models.DateTimeField("兑现登记时间", null=True, blank=True, editable=False)
-    paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="兑现人", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="兑现人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
     recovery_reason = models.TextField("追回原因", blank=True, editable=False)
     recovery_started_at = models.DateTimeField("追回开始", null=True, blank=True, editable=False)
     recovered_at = models.DateTimeField("追回到账", null=True, blank=True, editable=False)
@@ -50,9 +96,7 @@ class Award(BaseModel):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(name="award_amount_positive", condition=Q(amount__gt=0)),
-            models.CheckConstraint(
-                name="award_shares_sum", condition=Q(city_share__gte=0, district_share__gte=0)
-            ),
+            models.CheckConstraint(name="award_shares_sum", condition=Q(city_share__gte=0, district_share__gte=0)),
             models.CheckConstraint(name="award_state_valid", condition=Q(state__in=AwardState.values)),
             models.CheckConstraint(
                 name="award_paid_has_reference",
@@ -60,7 +104,9 @@ class Award(BaseModel):
             ),
             # 免申即享: one award per enterprise, item and year when there is no application.
             models.UniqueConstraint(
-                fields=["enterprise", "item", "year"], condition=Q(application__isnull=True), name="one_auto_award_per_item_year"
+                fields=["enterprise", "item", "year"],
+                condition=Q(application__isnull=True),
+                name="one_auto_award_per_item_year",
             ),
         ]
         indexes = [
@@ -77,7 +123,14 @@ class AwardEvent(models.Model):
     """Append-only history of an award, as ApplicationEvent."""
 
     award = models.ForeignKey(Award, verbose_name="奖励", on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     action = models.CharField("操作", max_length=32)
     from_state = models.CharField("原状态", max_length=16, blank=True)
     to_state = models.CharField("新状态", max_length=16, blank=True)
@@ -90,3 +143,6 @@ class AwardEvent(models.Model):
         verbose_name_plural = "奖励历史"
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["award", "at"], name="awardevent_award_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state}→{self.to_state}"

@@ -1,4 +1,5 @@
 """Named predicates for awards; each returns (allowed, reason)."""
+
 from accounts.models import Role, User
 
 from .models import Award

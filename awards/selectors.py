@@ -1,4 +1,5 @@
 """Reads of awards: who sees which, and the one access choke-point."""
+
 from typing import Any
 
 from django.db.models import QuerySet

@@ -14,9 +14,30 @@ class AwardOutput(serializers.ModelSerializer):
     class Meta:
         model = Award
         fields = [
-            "id", "application", "enterprise", "enterprise_name", "policy", "policy_name", "round", "district", "district_name",
-            "source", "year", "amount", "city_share", "district_share", "district_pays_first", "state", "state_label",
-            "claim_deadline", "claimed_at", "payment_reference", "paid_on", "recovery_reason", "cancelled_reason", "created_at",
+            "id",
+            "application",
+            "enterprise",
+            "enterprise_name",
+            "policy",
+            "policy_name",
+            "round",
+            "district",
+            "district_name",
+            "source",
+            "year",
+            "amount",
+            "city_share",
+            "district_share",
+            "district_pays_first",
+            "state",
+            "state_label",
+            "claim_deadline",
+            "claimed_at",
+            "payment_reference",
+            "paid_on",
+            "recovery_reason",
+            "cancelled_reason",
+            "created_at",
         ]
         read_only_fields = fields
 
@@ -27,7 +48,18 @@ class AwardEventOutput(serializers.ModelSerializer):
 
     class Meta:
         model = AwardEvent
-        fields = ["id", "action", "from_state", "to_state", "to_state_label", "reason", "at", "actor", "actor_name", "extra"]
+        fields = [
+            "id",
+            "action",
+            "from_state",
+            "to_state",
+            "to_state_label",
+            "reason",
+            "at",
+            "actor",
+            "actor_name",
+            "extra",
+        ]
 
     def get_actor_name(self, obj: AwardEvent) -> str:
         return str(obj.actor) if obj.actor else "系统"

@@ -3,6 +3,7 @@
 `award_transition` is the only code that changes an award's state row by row; the deadline
 job (deadlines/jobs.py) forfeits in sets with the same guard in its WHERE clause.
 """
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,15 +37,38 @@ def _label(state: str) -> str:
     return AwardState(state).label if state in AwardState.values else state
 
 
-def _record(award: Award, *, actor: User | None, action: str, from_state: str, to_state: str, reason: str = "",
-            extra: dict[str, Any] | None = None) -> AwardEvent:
-    return AwardEvent.objects.create(award=award, actor=actor, action=action, from_state=from_state, to_state=to_state,
-                                     reason=reason, at=timezone.now(), extra=extra or {})
+def _record(
+    award: Award,
+    *,
+    actor: User | None,
+    action: str,
+    from_state: str,
+    to_state: str,
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+) -> AwardEvent:
+    return AwardEvent.objects.create(
+        award=award,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        reason=reason,
+        at=timezone.now(),
+        extra=extra or {},
+    )
 
 
 @transaction.atomic
-def award_transition(*, award_id: int, action: str, actor: User | None, reason: str = "",
-                     precheck: Precheck | None = None, extra: dict[str, Any] | None = None) -> Award:
+def award_transition(
+    *,
+    award_id: int,
+    action: str,
+    actor: User | None,
+    reason: str = "",
+    precheck: Precheck | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Award:
     """Move one award along awards/workflow.py: lock, permission (403/404), state (409),
     reason (400), precheck, named fields, history row, notifications after commit."""
     transition = AWARD_TRANSITIONS[action]
@@ -56,7 +80,9 @@ def award_transition(*, award_id: int, action: str, actor: User | None, reason: 
         if not allowed:
             raise PermissionDenied(why)
     if award.state not in transition.sources:
-        raise InvalidTransition(f"奖励当前状态为“{_label(award.state)}”，不能执行“{transition.label}”。", code="invalid_state")
+        raise InvalidTransition(
+            f"奖励当前状态为“{_label(award.state)}”，不能执行“{transition.label}”。", code="invalid_state"
+        )
     reason = (reason or "").strip()
     if transition.needs_reason and not reason:
         raise BadInput(f"请填写{transition.label}的理由。", code="reason_required")
@@ -66,12 +92,15 @@ def award_transition(*, award_id: int, action: str, actor: User | None, reason: 
         setattr(award, name, value)
     award.state = transition.target
     award.save(update_fields=[*changes.keys(), "state", "updated_at"])
-    _record(award, actor=actor, action=action, from_state=from_state, to_state=transition.target, reason=reason, extra=extra)
+    _record(
+        award, actor=actor, action=action, from_state=from_state, to_state=transition.target, reason=reason, extra=extra
+    )
     _notify(award, action, reason)
     return award
 
 
 # --- 政策上线 -----------------------------------------------------------------------------------
+
 
 @dataclass
 class PublishResult:
@@ -93,8 +122,9 @@ def award_year(round_: Round) -> int:
 
 
 @transaction.atomic
-def awards_publish(*, actor: User, round_id: int, claim_deadline: datetime,
-                   application_ids: Iterable[int] | None = None) -> PublishResult:
+def awards_publish(
+    *, actor: User, round_id: int, claim_deadline: datetime, application_ids: Iterable[int] | None = None
+) -> PublishResult:
     """政策上线: create `claimable` awards for the actor's district's approved cases of a round
     (all of them, or the chosen ones), then apply 从优、就高、不重复 within each exclusivity group.
 
@@ -119,7 +149,10 @@ def awards_publish(*, actor: User, round_id: int, claim_deadline: datetime,
         qs = qs.filter(pk__in=ids)
         found = set(qs.values_list("pk", flat=True))
         if ids - found:
-            raise BadInput(f"以下申报件不能上线（不属于本属地本批次、未审定通过或已上线）：{sorted(ids - found)}", code="not_publishable")
+            raise BadInput(
+                f"以下申报件不能上线（不属于本属地本批次、未审定通过或已上线）：{sorted(ids - found)}",
+                code="not_publishable",
+            )
     result = PublishResult()
     item = round_.item
     year = award_year(round_)
@@ -127,18 +160,28 @@ def awards_publish(*, actor: User, round_id: int, claim_deadline: datetime,
         assert application.amount is not None
         city, district = split_shares(application.amount, item.funding or {})
         award = Award.objects.create(
-            application=application, enterprise_id=application.enterprise_id, item=item, round=round_,
-            district_id=application.district_id, source=Award.Source.APPLICATION, year=year,
-            amount=application.amount, city_share=city, district_share=district,
+            application=application,
+            enterprise_id=application.enterprise_id,
+            item=item,
+            round=round_,
+            district_id=application.district_id,
+            source=Award.Source.APPLICATION,
+            year=year,
+            amount=application.amount,
+            city_share=city,
+            district_share=district,
             district_pays_first=bool((item.funding or {}).get("district_pays_first", False)),
-            claim_deadline=claim_deadline, published_by=actor,
+            claim_deadline=claim_deadline,
+            published_by=actor,
         )
         _record(award, actor=actor, action="publish", from_state="", to_state=AwardState.CLAIMABLE)
         _notify(award, "publish", "")
         result.created.append(award)
     for enterprise_id in sorted({a.enterprise_id for a in result.created}):
         if item.exclusivity_group_id:
-            result.cancelled += awards_resolve_exclusivity(enterprise_id=enterprise_id, group_id=item.exclusivity_group_id, year=year)
+            result.cancelled += awards_resolve_exclusivity(
+                enterprise_id=enterprise_id, group_id=item.exclusivity_group_id, year=year
+            )
     return result
 
 
@@ -146,9 +189,10 @@ def awards_resolve_exclusivity(*, enterprise_id: int, group_id: int, year: int) 
     """从优、就高、不重复: of one enterprise's live awards in a group and year, the highest stands;
     the others not yet paid are cancelled with that reason. Returns the cancelled awards."""
     live = list(
-        Award.objects.select_for_update().filter(
-            enterprise_id=enterprise_id, item__exclusivity_group_id=group_id, year=year, state__in=LIVE
-        ).select_related("item").order_by("-amount", "pk")
+        Award.objects.select_for_update()
+        .filter(enterprise_id=enterprise_id, item__exclusivity_group_id=group_id, year=year, state__in=LIVE)
+        .select_related("item")
+        .order_by("-amount", "pk")
     )
     if len(live) < 2:
         return []
@@ -161,13 +205,21 @@ def awards_resolve_exclusivity(*, enterprise_id: int, group_id: int, year: int) 
             f"按“从优、就高、不重复”原则，{year}年度同类政策只保留金额最高的一项：“{best.item.name}”"
             f"（{best.amount:,.2f} 元，奖励 #{best.pk}）。"
         )
-        cancelled.append(award_transition(award_id=other.pk, action="cancel", actor=None, reason=reason,
-                                          precheck=lambda a, r=reason: {"cancelled_reason": r},
-                                          extra={"superseded_by": best.pk}))
+        cancelled.append(
+            award_transition(
+                award_id=other.pk,
+                action="cancel",
+                actor=None,
+                reason=reason,
+                precheck=lambda a, r=reason: {"cancelled_reason": r},
+                extra={"superseded_by": best.pk},
+            )
+        )
     return cancelled
 
 
 # --- the enterprise claims ------------------------------------------------------------------------
+
 
 @transaction.atomic
 def award_claim(*, actor: User, award_id: int, commitment_signed: bool, bank_account_confirmed: bool = True) -> Award:
@@ -189,7 +241,9 @@ def award_claim(*, actor: User, award_id: int, commitment_signed: bool, bank_acc
             raise Conflict("申领期限已过，按规定视为自动放弃。", code="claim_deadline_passed")
         listing = active_listing(enterprise_id=a.enterprise_id)
         if listing is not None:
-            raise PermissionDenied(f"贵企业已被列入失信名录（{listing.reason}），期间不能申领奖励。", code="credit_blocked")
+            raise PermissionDenied(
+                f"贵企业已被列入失信名录（{listing.reason}），期间不能申领奖励。", code="credit_blocked"
+            )
         if commitment_signed is not True:
             raise BadInput("请阅读并签署承诺书后再申领。", code="commitment_required")
         ent = a.enterprise
@@ -198,14 +252,21 @@ def award_claim(*, actor: User, award_id: int, commitment_signed: bool, bank_acc
         if bank_account_confirmed is not True:
             raise BadInput("请确认收款银行账户信息无误。", code="bank_account_unconfirmed")
         return {
-            "claimed_at": now, "claimed_by": actor, "claim_commitment_text": CLAIM_COMMITMENT,
-            "bank_snapshot": {"bank_name": ent.bank_name, "account_name": ent.bank_account_name, "account_no": ent.bank_account_no},
+            "claimed_at": now,
+            "claimed_by": actor,
+            "claim_commitment_text": CLAIM_COMMITMENT,
+            "bank_snapshot": {
+                "bank_name": ent.bank_name,
+                "account_name": ent.bank_account_name,
+                "account_no": ent.bank_account_no,
+            },
         }
 
     return award_transition(award_id=award.pk, action="claim", actor=actor, precheck=precheck)
 
 
 # --- the district pays and recovers -----------------------------------------------------------------
+
 
 @transaction.atomic
 def award_pay(*, actor: User, award_id: int, reference: str, paid_on: date | None = None) -> Award:
@@ -227,8 +288,13 @@ def award_pay(*, actor: User, award_id: int, reference: str, paid_on: date | Non
 
     try:
         with transaction.atomic():
-            return award_transition(award_id=award_id, action="pay", actor=actor, precheck=precheck,
-                                    extra={"reference": reference, "paid_on": day.isoformat()})
+            return award_transition(
+                award_id=award_id,
+                action="pay",
+                actor=actor,
+                precheck=precheck,
+                extra={"reference": reference, "paid_on": day.isoformat()},
+            )
     except IntegrityError:
         raise Conflict(f"支付凭证号“{reference}”已用于其他奖励，请核对。", code="reference_used") from None
 
@@ -242,9 +308,14 @@ def award_recover(*, actor: User, award_id: int, reason: str, listing_days: int 
         return {"recovery_reason": reason.strip(), "recovery_started_at": timezone.now()}
 
     award = award_transition(award_id=award_id, action="recover", actor=actor, reason=reason, precheck=precheck)
-    dishonesty_entry_create(enterprise_id=award.enterprise_id, reason=f"奖励追回：{reason.strip()}",
-                            source=f"奖励 #{award.pk} 追回（{award.item.name}）", actor=actor, award_id=award.pk,
-                            days=listing_days)
+    dishonesty_entry_create(
+        enterprise_id=award.enterprise_id,
+        reason=f"奖励追回：{reason.strip()}",
+        source=f"奖励 #{award.pk} 追回（{award.item.name}）",
+        actor=actor,
+        award_id=award.pk,
+        days=listing_days,
+    )
     return award
 
 
@@ -261,13 +332,23 @@ def _notify(award: Award, action: str, reason: str) -> None:
     name = f"“{award.item.name}”奖励 {award.amount:,.2f} 元"
     if action == "publish":
         deadline = timezone.localtime(award.claim_deadline)
-        notify_on_commit(users=users, kind="award_online", title=f"{name}已上线，请申领", link=link,
-                         body=f"请于 {deadline:%Y年%m月%d日 %H:%M} 前申领并签署承诺书；未如期申领的视为自动放弃。")
+        notify_on_commit(
+            users=users,
+            kind="award_online",
+            title=f"{name}已上线，请申领",
+            link=link,
+            body=f"请于 {deadline:%Y年%m月%d日 %H:%M} 前申领并签署承诺书；未如期申领的视为自动放弃。",
+        )
     elif action == "claim":
         notify_on_commit(users=users, kind="claimed", title=f"{name}已申领", link=link, body="等待属地财政拨付。")
     elif action == "pay":
-        notify_on_commit(users=users, kind="paid", title=f"{name}已兑现", link=link,
-                         body=f"支付凭证号：{award.payment_reference}，支付日期：{award.paid_on}。")
+        notify_on_commit(
+            users=users,
+            kind="paid",
+            title=f"{name}已兑现",
+            link=link,
+            body=f"支付凭证号：{award.payment_reference}，支付日期：{award.paid_on}。",
+        )
     elif action == "recover":
         notify_on_commit(users=users, kind="recovering", title=f"{name}被要求退回", link=link, body=f"原因：{reason}")
     elif action == "cancel":

@@ -1,4 +1,5 @@
 """The award's life as data (SPEC §4). Only awards/services.py acts on it."""
+
 from dataclasses import dataclass
 
 from django.db import models

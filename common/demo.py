@@ -5,6 +5,7 @@ only when the demo enterprises have none. Every case is moved through the real s
 its history and notifications are what a real case would have; rounds of past years are open
 while the cases are built and are then moved to their historical windows.
 """
+
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -36,7 +37,10 @@ from .demo_refdata import (
     OFFICIALS,
 )
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def seed_reference_data() -> dict[str, Any]:
@@ -48,7 +52,9 @@ def seed_reference_data() -> dict[str, Any]:
         )
     orgs: dict[str, Organisation] = {}
 
-    def org(key: str, name: str, level: str, district: District | None, function: str, handles: list[str]) -> Organisation:
+    def org(
+        key: str, name: str, level: str, district: District | None, function: str, handles: list[str]
+    ) -> Organisation:
         orgs[key], _ = Organisation.objects.update_or_create(
             name=name, defaults={"level": level, "district": district, "function": function, "handles": handles}
         )
@@ -71,19 +77,35 @@ def seed_reference_data() -> dict[str, Any]:
     for username, name, district_code, body, profile, tags in ENTERPRISES:
         enterprise, _ = Enterprise.objects.update_or_create(
             credit_code=make_code(body),
-            defaults={"name": name, "district": districts[district_code], "bank_account_name": name,
-                      "contact_name": f"{name[2:4]}经办人", "contact_phone": "0571-87000000", **profile},
+            defaults={
+                "name": name,
+                "district": districts[district_code],
+                "bank_account_name": name,
+                "contact_name": f"{name[2:4]}经办人",
+                "contact_phone": "0571-87000000",
+                **profile,
+            },
         )
         for tag, granted in tags:
-            Designation.objects.update_or_create(enterprise=enterprise, tag=tag, granted_on=granted,
-                                                 defaults={"first_time": True, "source": "演示数据"})
+            Designation.objects.update_or_create(
+                enterprise=enterprise, tag=tag, granted_on=granted, defaults={"first_time": True, "source": "演示数据"}
+            )
         enterprises[username] = enterprise
-        users[username] = _user(username, display=f"{name}管理员", role=Role.ENTERPRISE, enterprise=enterprise, admin=True)
+        users[username] = _user(
+            username, display=f"{name}管理员", role=Role.ENTERPRISE, enterprise=enterprise, admin=True
+        )
     return {"districts": districts, "orgs": orgs, "users": users, "enterprises": enterprises}
 
 
-def _user(username: str, *, display: str, role: str, organisation: Organisation | None = None,
-          enterprise: Enterprise | None = None, admin: bool = False) -> User:
+def _user(
+    username: str,
+    *,
+    display: str,
+    role: str,
+    organisation: Organisation | None = None,
+    enterprise: Enterprise | None = None,
+    admin: bool = False,
+) -> User:
     user, created = User.objects.get_or_create(username=username)
     user.display_name = display
     user.role = role
@@ -101,6 +123,7 @@ def _user(username: str, *, display: str, role: str, organisation: Organisation 
 
 # --- rounds -------------------------------------------------------------------------------------
 
+
 @dataclass
 class RoundSpec:
     item: str
@@ -115,9 +138,11 @@ def _round(spec: RoundSpec, *, open_now: bool = False) -> Round:
     """Find or create a round by item and name; with open_now its window includes this instant."""
     item = PolicyItem.objects.get(code=spec.item)
     defaults = {
-        "opens_at": start_of_day(spec.opens), "closes_at": end_of_day_exclusive(spec.closes_last_day),
+        "opens_at": start_of_day(spec.opens),
+        "closes_at": end_of_day_exclusive(spec.closes_last_day),
         "performance_from": spec.performance[0] if spec.performance else None,
-        "performance_to": spec.performance[1] if spec.performance else None, "budget": spec.budget,
+        "performance_to": spec.performance[1] if spec.performance else None,
+        "budget": spec.budget,
     }
     round_, created = Round.objects.get_or_create(item=item, name=spec.name, defaults=defaults)
     if open_now and created:
@@ -133,8 +158,13 @@ def seed_rounds() -> dict[str, Round]:
     rounds = {}
     for item in PolicyItem.objects.filter(detailed=True).select_related("document"):
         if item.in_force_on(today):
-            spec = RoundSpec(item.code, f"{item.name}（{today.year}年申报）", today - timedelta(days=10), today + timedelta(days=40),
-                             _performance(item, today.year - 1))
+            spec = RoundSpec(
+                item.code,
+                f"{item.name}（{today.year}年申报）",
+                today - timedelta(days=10),
+                today + timedelta(days=40),
+                _performance(item, today.year - 1),
+            )
             rounds[f"open:{item.code}"] = _round(spec)
     return rounds
 
@@ -146,17 +176,54 @@ def _performance(item: PolicyItem, year: int) -> tuple[date, date]:
 
 
 PAST_ROUNDS = {
-    "p14": RoundSpec("SP-029", "商贸头部企业零售额奖励（2023年1月申报）", date(2023, 1, 1), date(2023, 1, 31),
-                     (date(2022, 7, 1), date(2022, 12, 31)), Decimal("200000000")),
-    "sp001": RoundSpec("SP-001", "首次上规纳统奖励（2025年度）", date(2025, 3, 1), date(2025, 3, 31), (date(2024, 1, 1), date(2024, 12, 31))),
-    "sp004": RoundSpec("SP-004", "新升规企业技改补助（2025年度）", date(2025, 3, 1), date(2025, 3, 31), (date(2024, 1, 1), date(2024, 12, 31))),
-    "sp011": RoundSpec("SP-011", "专精特新企业技改补助（2025年度）", date(2025, 5, 1), date(2025, 5, 31), (date(2024, 1, 1), date(2024, 12, 31))),
-    "sp009": RoundSpec("SP-009", "专精特新梯度培育奖励（2025年度）", date(2025, 5, 1), date(2025, 5, 31), (date(2024, 1, 1), date(2024, 12, 31))),
-    "sp012": RoundSpec("SP-012", "品牌榜单奖励（2025年度）", date(2025, 5, 1), date(2025, 5, 31), (date(2024, 1, 1), date(2024, 12, 31))),
+    "p14": RoundSpec(
+        "SP-029",
+        "商贸头部企业零售额奖励（2023年1月申报）",
+        date(2023, 1, 1),
+        date(2023, 1, 31),
+        (date(2022, 7, 1), date(2022, 12, 31)),
+        Decimal("200000000"),
+    ),
+    "sp001": RoundSpec(
+        "SP-001",
+        "首次上规纳统奖励（2025年度）",
+        date(2025, 3, 1),
+        date(2025, 3, 31),
+        (date(2024, 1, 1), date(2024, 12, 31)),
+    ),
+    "sp004": RoundSpec(
+        "SP-004",
+        "新升规企业技改补助（2025年度）",
+        date(2025, 3, 1),
+        date(2025, 3, 31),
+        (date(2024, 1, 1), date(2024, 12, 31)),
+    ),
+    "sp011": RoundSpec(
+        "SP-011",
+        "专精特新企业技改补助（2025年度）",
+        date(2025, 5, 1),
+        date(2025, 5, 31),
+        (date(2024, 1, 1), date(2024, 12, 31)),
+    ),
+    "sp009": RoundSpec(
+        "SP-009",
+        "专精特新梯度培育奖励（2025年度）",
+        date(2025, 5, 1),
+        date(2025, 5, 31),
+        (date(2024, 1, 1), date(2024, 12, 31)),
+    ),
+    "sp012": RoundSpec(
+        "SP-012",
+        "品牌榜单奖励（2025年度）",
+        date(2025, 5, 1),
+        date(2025, 5, 31),
+        (date(2024, 1, 1), date(2024, 12, 31)),
+    ),
 }
 
 
 # --- cases ----------------------------------------------------------------------------------------
+
 
 def _fill(item: PolicyItem, overrides: dict[str, Any]) -> dict[str, Any]:
     declared: dict[str, Any] = {}
@@ -218,7 +285,9 @@ class CaseBuilder:
     def district_approved(self, ent: str, round_: Round, **figures: Any) -> Application:
         app = self.accepted(ent, round_, **figures)
         self.opinions(app)
-        return app_services.application_approve(actor=self.reviewer(app), application_id=app.pk, reason="材料齐全，符合申报条件。")
+        return app_services.application_approve(
+            actor=self.reviewer(app), application_id=app.pk, reason="材料齐全，符合申报条件。"
+        )
 
     def to_city(self, apps: list[Application]) -> None:
         by_list: dict[tuple[int, int], list[Application]] = {}
@@ -226,7 +295,9 @@ class CaseBuilder:
             by_list.setdefault((app.district_id, app.round_id), []).append(app)
         for (_, round_id), group in by_list.items():
             reviewer = self.reviewer(group[0])
-            city_list = review_services.city_list_create(actor=reviewer, round_id=round_id, application_ids=[a.pk for a in group])
+            city_list = review_services.city_list_create(
+                actor=reviewer, round_id=round_id, application_ids=[a.pk for a in group]
+            )
             review_services.city_list_submit(actor=reviewer, city_list_id=city_list.pk)
 
     def city_approve(self, app: Application, fraction: Decimal = Decimal(1)) -> Application:
@@ -236,10 +307,14 @@ class CaseBuilder:
         if result.maximum is not None:
             amount = min(amount, result.maximum)
         amount = (amount * fraction).quantize(Decimal("0.01"))
-        return app_services.application_city_approve(actor=self.users["city_approver"], application_id=app.pk, amount=amount)
+        return app_services.application_city_approve(
+            actor=self.users["city_approver"], application_id=app.pk, amount=amount
+        )
 
     def publish(self, app: Application, deadline: datetime) -> Award:
-        award_services.awards_publish(actor=self.fund(app), round_id=app.round_id, claim_deadline=deadline, application_ids=[app.pk])
+        award_services.awards_publish(
+            actor=self.fund(app), round_id=app.round_id, claim_deadline=deadline, application_ids=[app.pk]
+        )
         return Award.objects.get(application=app)
 
 
@@ -249,8 +324,15 @@ def seed_cases(ref: dict[str, Any]) -> int:
     b = CaseBuilder(ref)
     r = {key: _round(spec, open_now=True) for key, spec in PAST_ROUNDS.items()}
     today = local_date()
-    upcoming = _round(RoundSpec("SP-001", f"首次上规纳统奖励（{today.year + 1}年预告）", today + timedelta(days=12),
-                                today + timedelta(days=45), (date(today.year, 1, 1), date(today.year, 12, 31))))
+    upcoming = _round(
+        RoundSpec(
+            "SP-001",
+            f"首次上规纳统奖励（{today.year + 1}年预告）",
+            today + timedelta(days=12),
+            today + timedelta(days=45),
+            (date(today.year, 1, 1), date(today.year, 12, 31)),
+        )
+    )
     claim_by = end_of_day_exclusive(today + timedelta(days=30))
 
     # 商贸头部企业 (003 L291-330), 上城区
@@ -259,18 +341,26 @@ def seed_cases(ref: dict[str, Any]) -> int:
     e5_p14 = b.district_approved("demo_e5", r["p14"], retail_sales_2022h2="3050000000")
     e4_p14 = b.accepted("demo_e4", r["p14"], retail_sales_2022h2="2500000000")
     b.opinions(e4_p14, disagree="tax")
-    app_services.application_reject(actor=b.reviewer(e4_p14), application_id=e4_p14.pk,
-                                    reason="2022年下半年零售额25亿元，未达到30亿元的奖励条件（003 L303）。")
+    app_services.application_reject(
+        actor=b.reviewer(e4_p14),
+        application_id=e4_p14.pk,
+        reason="2022年下半年零售额25亿元，未达到30亿元的奖励条件（003 L303）。",
+    )
     e8_p14 = b.accepted("demo_e8", r["p14"], retail_sales_2022h2="3300000000")
-    app_services.application_return(actor=b.reviewer(e8_p14), application_id=e8_p14.pk,
-                                     reason="董事会纪要未体现新设公司数据来源大于杭州地区，请补充完整的董事会纪要（003 L309）。")
+    app_services.application_return(
+        actor=b.reviewer(e8_p14),
+        application_id=e8_p14.pk,
+        reason="董事会纪要未体现新设公司数据来源大于杭州地区，请补充完整的董事会纪要（003 L309）。",
+    )
     b.to_city([a_p14, c_p14, e5_p14])
     b.city_approve(a_p14)
     b.city_approve(c_p14, Decimal("0.9"))
     a_award = b.publish(a_p14, claim_by)
     b.publish(c_p14, claim_by)  # ent_c: claimable
     award_services.award_claim(actor=b.ent_user("ent_a"), award_id=a_award.pk, commitment_signed=True)
-    award_services.award_pay(actor=b.fund(a_p14), award_id=a_award.pk, reference="SC-2023-0001", paid_on=today - timedelta(days=1))
+    award_services.award_pay(
+        actor=b.fund(a_p14), award_id=a_award.pk, reference="SC-2023-0001", paid_on=today - timedelta(days=1)
+    )
 
     # 杭政办函〔2024〕3号 首次上规奖励 and 技改补助, 西湖区
     b_001 = b.district_approved("ent_b", r["sp001"])
@@ -279,15 +369,20 @@ def seed_cases(ref: dict[str, Any]) -> int:
     b_004 = b.district_approved("ent_b", r["sp004"])
     b.district_approved("demo_e6", r["sp004"])  # stays district_approved
     e7_004 = b.submitted("demo_e7", r["sp004"])
-    app_services.application_withdraw(actor=b.ent_user("demo_e7"), application_id=e7_004.pk, reason="技改项目延期，撤回申报。")
+    app_services.application_withdraw(
+        actor=b.ent_user("demo_e7"), application_id=e7_004.pk, reason="技改项目延期，撤回申报。"
+    )
     b_011 = b.district_approved("ent_b", r["sp011"])
     e6_009 = b.district_approved("demo_e6", r["sp009"])
     e7_009 = b.district_approved("demo_e7", r["sp009"])
     b.to_city([b_001, e6_001, e7_001, b_004, b_011, e6_009, e7_009])
     b.city_approve(b_001)
     b.city_approve(e6_001)
-    app_services.application_city_reject(actor=b.users["city_approver"], application_id=e7_001.pk,
-                                         reason="经市统计局核对，企业首次上规纳统时间不在本奖励年度。")
+    app_services.application_city_reject(
+        actor=b.users["city_approver"],
+        application_id=e7_001.pk,
+        reason="经市统计局核对，企业首次上规纳统时间不在本奖励年度。",
+    )
     b.city_approve(b_004)
     b.city_approve(b_011, Decimal("0.5"))
     b.city_approve(e6_009)
@@ -299,10 +394,17 @@ def seed_cases(ref: dict[str, Any]) -> int:
     b.publish(b_011, claim_by)  # 从优、就高、不重复: the lower of the two 技改 awards is cancelled
     for app, ref in ((e6_009, "XH-2025-0101"), (e7_009, "XH-2025-0102")):
         award = b.publish(app, claim_by)
-        award_services.award_claim(actor=b.ent_user(app.enterprise.users.first().username), award_id=award.pk, commitment_signed=True)
-        award_services.award_pay(actor=b.fund(app), award_id=award.pk, reference=ref, paid_on=today - timedelta(days=20))
-        award_services.award_recover(actor=b.fund(app), award_id=award.pk,
-                                     reason="经查实企业存在统计违法行为，依规归还奖励资金并列入失信名录（003 L320）。")
+        award_services.award_claim(
+            actor=b.ent_user(app.enterprise.users.first().username), award_id=award.pk, commitment_signed=True
+        )
+        award_services.award_pay(
+            actor=b.fund(app), award_id=award.pk, reference=ref, paid_on=today - timedelta(days=20)
+        )
+        award_services.award_recover(
+            actor=b.fund(app),
+            award_id=award.pk,
+            reason="经查实企业存在统计违法行为，依规归还奖励资金并列入失信名录（003 L320）。",
+        )
         if app is e7_009:
             award_services.award_mark_recovered(actor=b.fund(app), award_id=award.pk, reason="奖励资金已全额退回。")
 
@@ -319,11 +421,13 @@ def seed_cases(ref: dict[str, Any]) -> int:
         Round.objects.filter(pk=r[key].pk).update(
             opens_at=start_of_day(spec.opens), closes_at=end_of_day_exclusive(spec.closes_last_day)
         )
-    app_services.application_transition(application_id=e5_012.pk, action="expire", actor=None,
-                                        reason="申报期已截止，草稿未提交。")
+    app_services.application_transition(
+        application_id=e5_012.pk, action="expire", actor=None, reason="申报期已截止，草稿未提交。"
+    )
     Award.objects.filter(pk=award_e6.pk).update(claim_deadline=timezone.now() - timedelta(seconds=1))
-    award_services.award_transition(award_id=award_e6.pk, action="forfeit", actor=None,
-                                    reason="未如期申领，视为自动放弃（003 L317）。")
+    award_services.award_transition(
+        award_id=award_e6.pk, action="forfeit", actor=None, reason="未如期申领，视为自动放弃（003 L317）。"
+    )
     _ = (e8_012, e4_012)
     return Application.objects.count()
 

@@ -1,4 +1,5 @@
 """One place that turns errors into the SPEC's `{"detail", "code"}` bodies."""
+
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied

@@ -1,4 +1,5 @@
 """Amounts are Decimal yuan with 2 places. Display in ¥ and 万元 as officials write them."""
+
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")

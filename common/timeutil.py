@@ -1,4 +1,5 @@
 """Time helpers. Every datetime is timezone-aware; business dates are Asia/Shanghai dates."""
+
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 

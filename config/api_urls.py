@@ -1,4 +1,5 @@
 """Every REST route of SPEC §9, gathered under /api/v1/."""
+
 from django.urls import path
 
 from accounts.apis import TokenApi
@@ -22,7 +23,11 @@ urlpatterns = [
     path(f"{A}/", app_apis.ApplicationDetailApi.as_view(), name="api-application"),
     path(f"{A}/history/", app_apis.ApplicationHistoryApi.as_view(), name="api-application-history"),
     path(f"{A}/materials/", app_apis.MaterialUploadApi.as_view(), name="api-application-materials"),
-    path(f"{A}/materials/<int:material_id>/download/", app_apis.MaterialDownloadApi.as_view(), name="api-material-download"),
+    path(
+        f"{A}/materials/<int:material_id>/download/",
+        app_apis.MaterialDownloadApi.as_view(),
+        name="api-material-download",
+    ),
     path(f"{A}/opinions/", review_apis.OpinionListCreateApi.as_view(), name="api-application-opinions"),
     path(f"{A}/submit/", app_apis.ApplicationSubmitApi.as_view(), name="api-application-submit"),
     path(f"{A}/withdraw/", app_apis.ApplicationWithdrawApi.as_view(), name="api-application-withdraw"),

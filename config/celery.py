@@ -1,4 +1,5 @@
 """Celery application. Tasks are thin: they call services (see deadlines/jobs.py)."""
+
 import os
 
 from celery import Celery

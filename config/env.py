@@ -1,4 +1,5 @@
 """Reading configuration from environment variables, in one place."""
+
 import os
 
 from django.core.exceptions import ImproperlyConfigured

@@ -1,4 +1,5 @@
 """GET|PATCH /api/v1/enterprises/me/ for enterprise users."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -27,9 +28,26 @@ class EnterpriseOutput(serializers.ModelSerializer):
     class Meta:
         model = Enterprise
         fields = [
-            "id", "name", "credit_code", "district", "district_name", "address", "legal_representative", "industry",
-            "size_class", "size_class_label", "registered_on", "in_statistics_db", "employees", "annual_revenue",
-            "bank_name", "bank_account_name", "bank_account_no", "contact_name", "contact_phone", "designations",
+            "id",
+            "name",
+            "credit_code",
+            "district",
+            "district_name",
+            "address",
+            "legal_representative",
+            "industry",
+            "size_class",
+            "size_class_label",
+            "registered_on",
+            "in_statistics_db",
+            "employees",
+            "annual_revenue",
+            "bank_name",
+            "bank_account_name",
+            "bank_account_no",
+            "contact_name",
+            "contact_phone",
+            "designations",
         ]
         read_only_fields = fields
 
@@ -42,11 +60,17 @@ class EnterpriseInput(serializers.Serializer):
     size_class = serializers.ChoiceField(required=False, choices=Enterprise._meta.get_field("size_class").choices)
     registered_on = serializers.DateField(required=False, allow_null=True)
     employees = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    annual_revenue = serializers.DecimalField(required=False, allow_null=True, max_digits=16, decimal_places=2, min_value=0)
+    annual_revenue = serializers.DecimalField(
+        required=False, allow_null=True, max_digits=16, decimal_places=2, min_value=0
+    )
     bank_name = serializers.CharField(required=False, allow_blank=True, max_length=128)
     bank_account_name = serializers.CharField(required=False, allow_blank=True, max_length=128)
-    bank_account_no = serializers.RegexField(r"^[0-9 -]{6,40}$", required=False, allow_blank=True,
-                                             error_messages={"invalid": "银行账号只能包含数字，长度6—40位。"})
+    bank_account_no = serializers.RegexField(
+        r"^[0-9 -]{6,40}$",
+        required=False,
+        allow_blank=True,
+        error_messages={"invalid": "银行账号只能包含数字，长度6—40位。"},
+    )
     contact_name = serializers.CharField(required=False, allow_blank=True, max_length=64)
     contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
 
@@ -67,7 +91,10 @@ class EnterpriseMeApi(APIView):
         enterprise = self._enterprise(request)
         forbidden = sorted(set(request.data) - set(EnterpriseInput().fields))
         if forbidden:
-            raise BadInput(f"以下字段不能由企业自行修改：{'、'.join(forbidden)}（如需变更请联系属地主管部门）。", code="read_only_field")
+            raise BadInput(
+                f"以下字段不能由企业自行修改：{'、'.join(forbidden)}（如需变更请联系属地主管部门）。",
+                code="read_only_field",
+            )
         data = EnterpriseInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.enterprise_update_profile(actor=request.user, enterprise_id=enterprise.pk, data=data.validated_data)

@@ -3,6 +3,7 @@
 The check character is computed over the first 17 with weights 3^i mod 31 on the 31-character
 alphabet (digits and capitals without I, O, Z, S, V).
 """
+
 from django.core.exceptions import ValidationError
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

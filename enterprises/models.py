@@ -1,4 +1,5 @@
 """Enterprises, the designations policies test, their edit record, and the dishonesty list."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -32,10 +33,10 @@ class Tag(models.TextChoices):
 
 class Enterprise(BaseModel):
     name = models.CharField("企业名称", max_length=128)
-    credit_code = models.CharField(
-        "统一社会信用代码", max_length=18, unique=True, validators=[validate_credit_code]
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True, validators=[validate_credit_code])
+    district = models.ForeignKey(
+        "accounts.District", verbose_name="属地", on_delete=models.PROTECT, related_name="enterprises"
     )
-    district = models.ForeignKey("accounts.District", verbose_name="属地", on_delete=models.PROTECT, related_name="enterprises")
     address = models.CharField("注册地址", max_length=255, blank=True)
     legal_representative = models.CharField("法定代表人", max_length=64, blank=True)
     industry = models.CharField("所属行业", max_length=64, blank=True)
@@ -66,7 +67,9 @@ class Enterprise(BaseModel):
 class Designation(BaseModel):
     """A tag held by an enterprise since a date (首次认定 / 上规 date), optionally until a date."""
 
-    enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="designations")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.CASCADE, related_name="designations"
+    )
     tag = models.CharField("认定类型", max_length=32, choices=Tag.choices)
     granted_on = models.DateField("认定（取得）日期")
     expires_on = models.DateField("有效期至", null=True, blank=True)
@@ -97,25 +100,45 @@ class EnterpriseChange(models.Model):
         verbose_name_plural = "企业信息变更记录"
         ordering = ["-at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} @ {self.at:%Y-%m-%d %H:%M}"
+
 
 class DishonestyEntry(BaseModel):
     """A 失信名录 listing. Active from starts_at until ends_at, unless ended early (信用修复)."""
 
-    enterprise = models.ForeignKey(Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="dishonesty_entries")
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name="企业", on_delete=models.PROTECT, related_name="dishonesty_entries"
+    )
     reason = models.TextField("列入原因")
     source = models.CharField("来源", max_length=128)
     award = models.ForeignKey(
-        "awards.Award", verbose_name="关联奖励", null=True, blank=True, on_delete=models.PROTECT, related_name="dishonesty_entries"
+        "awards.Award",
+        verbose_name="关联奖励",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dishonesty_entries",
     )
     starts_at = models.DateTimeField("列入时间")
     ends_at = models.DateTimeField("期满时间")
     ended_at = models.DateTimeField("移出时间", null=True, blank=True)
     end_reason = models.CharField("移出原因", max_length=255, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="列入人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="列入人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="移出人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="移出人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:

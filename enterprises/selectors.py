@@ -1,4 +1,5 @@
 """Reads about enterprises: who is on the dishonesty list right now."""
+
 from datetime import datetime
 
 from django.db.models import Q, QuerySet

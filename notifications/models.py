@@ -6,7 +6,9 @@ from django.db.models import Q
 class Notification(models.Model):
     """An inbox message for one user; e-mailed too. `dedupe_key` makes reminders send once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField("类型", max_length=32)
     title = models.CharField("标题", max_length=255)
     body = models.TextField("内容", blank=True)
@@ -21,7 +23,9 @@ class Notification(models.Model):
         verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "dedupe_key"], condition=~Q(dedupe_key=""), name="notification_dedupe"),
+            models.UniqueConstraint(
+                fields=["user", "dedupe_key"], condition=~Q(dedupe_key=""), name="notification_dedupe"
+            ),
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
 

@@ -1,5 +1,6 @@
 """Creating notifications. Called by other services inside their transaction, through
 `notify_on_commit`, so nothing is sent for an action that rolls back."""
+
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -11,8 +12,9 @@ from accounts.models import User
 from .models import Notification
 
 
-def notification_create(*, users: Iterable[User], kind: str, title: str, body: str = "", link: str = "",
-                        dedupe_key: str = "") -> list[Notification]:
+def notification_create(
+    *, users: Iterable[User], kind: str, title: str, body: str = "", link: str = "", dedupe_key: str = ""
+) -> list[Notification]:
     """Create one inbox message per user and queue its e-mail.
 
     With a `dedupe_key`, a user who already has that key gets nothing new (reminders send once).

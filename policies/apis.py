@@ -1,4 +1,5 @@
 """REST endpoints for policy items and rounds (SPEC §9)."""
+
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -37,9 +38,21 @@ class PolicyDetailOutput(PolicyListOutput):
 
     class Meta(PolicyListOutput.Meta):
         fields = [
-            *PolicyListOutput.Meta.fields, "description", "lead", "bureau_function", "amount_rule", "amount_rule_text",
-            "materials", "declared_fields", "eligibility", "departments", "funding", "exclusivity_group", "budget",
-            "source_seed", "source_lines",
+            *PolicyListOutput.Meta.fields,
+            "description",
+            "lead",
+            "bureau_function",
+            "amount_rule",
+            "amount_rule_text",
+            "materials",
+            "declared_fields",
+            "eligibility",
+            "departments",
+            "funding",
+            "exclusivity_group",
+            "budget",
+            "source_seed",
+            "source_lines",
         ]
 
     def get_amount_rule_text(self, obj: PolicyItem) -> str:
@@ -60,8 +73,22 @@ class RoundOutput(serializers.ModelSerializer):
     class Meta:
         model = Round
         fields = [
-            "id", "item", "item_name", "name", "performance_from", "performance_to", "opens_at", "closes_at", "state",
-            "state_label", "supplement_days", "review_working_days", "city_review_working_days", "claim_days", "budget", "published",
+            "id",
+            "item",
+            "item_name",
+            "name",
+            "performance_from",
+            "performance_to",
+            "opens_at",
+            "closes_at",
+            "state",
+            "state_label",
+            "supplement_days",
+            "review_working_days",
+            "city_review_working_days",
+            "claim_days",
+            "budget",
+            "published",
         ]
 
     def get_state(self, obj: Round) -> str:
@@ -116,8 +143,13 @@ class RoundListCreateApi(ListAPIView):
         data = RoundInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        round_ = services.round_create(actor=request.user, item_id=fields.pop("item"), opens_at=fields.pop("opens_at"),
-                                       closes_at=fields.pop("closes_at"), **fields)
+        round_ = services.round_create(
+            actor=request.user,
+            item_id=fields.pop("item"),
+            opens_at=fields.pop("opens_at"),
+            closes_at=fields.pop("closes_at"),
+            **fields,
+        )
         return Response(RoundOutput(round_).data, status=status.HTTP_201_CREATED)
 
 

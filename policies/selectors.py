@@ -1,4 +1,5 @@
 """Reads of policies and rounds. Policy items and open rounds are public to signed-in users."""
+
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -10,7 +11,9 @@ from .models import PolicyItem, Round
 def policy_item_list(*, search: str = "", mode: str = "") -> QuerySet[PolicyItem]:
     qs = PolicyItem.objects.select_related("document", "exclusivity_group").order_by("code")
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(document__title__icontains=search) | Q(description__icontains=search))
+        qs = qs.filter(
+            Q(name__icontains=search) | Q(document__title__icontains=search) | Q(description__icontains=search)
+        )
     if mode:
         qs = qs.filter(mode=mode)
     return qs

@@ -1,4 +1,5 @@
 """Writes to rounds by policy administrators (create, change, open, close)."""
+
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,8 +12,17 @@ from common.errors import BadInput, NotFound, PermissionDenied
 from .models import PolicyItem, Round
 
 ROUND_FIELDS = (
-    "name", "performance_from", "performance_to", "opens_at", "closes_at", "supplement_days", "review_working_days",
-    "city_review_working_days", "claim_days", "budget", "published",
+    "name",
+    "performance_from",
+    "performance_to",
+    "opens_at",
+    "closes_at",
+    "supplement_days",
+    "review_working_days",
+    "city_review_working_days",
+    "claim_days",
+    "budget",
+    "published",
 )
 
 

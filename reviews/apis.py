@@ -1,4 +1,5 @@
 """REST endpoints for co-review opinions and city lists (SPEC §9)."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -19,7 +20,18 @@ class OpinionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Opinion
-        fields = ["id", "application", "review_cycle", "department", "department_name", "function", "decision", "decision_label", "remarks", "created_at"]
+        fields = [
+            "id",
+            "application",
+            "review_cycle",
+            "department",
+            "department_name",
+            "function",
+            "decision",
+            "decision_label",
+            "remarks",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
@@ -30,7 +42,18 @@ class CityListOutput(serializers.ModelSerializer):
 
     class Meta:
         model = CityList
-        fields = ["id", "district", "district_name", "round", "status", "status_label", "submitted_at", "done_at", "applications", "created_at"]
+        fields = [
+            "id",
+            "district",
+            "district_name",
+            "round",
+            "status",
+            "status_label",
+            "submitted_at",
+            "done_at",
+            "applications",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_applications(self, obj: CityList) -> list[int]:
@@ -69,8 +92,11 @@ class CityListListCreateApi(ListAPIView):
     def post(self, request: Request) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        city_list = services.city_list_create(actor=request.user, round_id=data.validated_data["round"],
-                                              application_ids=data.validated_data["applications"])
+        city_list = services.city_list_create(
+            actor=request.user,
+            round_id=data.validated_data["round"],
+            application_ids=data.validated_data["applications"],
+        )
         return Response(CityListOutput(city_list).data, status=status.HTTP_201_CREATED)
 
 

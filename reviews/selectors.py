@@ -1,4 +1,5 @@
 """Reads of opinions and city lists, scoped by who asks."""
+
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,4 +39,8 @@ def access_city_list_by_id(*, user: User, city_list_id: Any, for_update: bool = 
 
 
 def opinions_for(*, application_id: int) -> QuerySet[Opinion]:
-    return Opinion.objects.filter(application_id=application_id).select_related("department", "officer").order_by("created_at", "id")
+    return (
+        Opinion.objects.filter(application_id=application_id)
+        .select_related("department", "officer")
+        .order_by("created_at", "id")
+    )

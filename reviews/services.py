@@ -1,4 +1,5 @@
 """Co-review opinions and the district's list to the city (报审名单)."""
+
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
@@ -37,14 +38,24 @@ def opinion_create(*, actor: User, application_id: int, decision: str, remarks: 
     try:
         with transaction.atomic():
             opinion = Opinion.objects.create(
-                application=application, review_cycle=application.review_cycle, department=org, function=org.function,
-                officer=actor, decision=decision, remarks=remarks.strip(),
+                application=application,
+                review_cycle=application.review_cycle,
+                department=org,
+                function=org.function,
+                officer=actor,
+                decision=decision,
+                remarks=remarks.strip(),
             )
     except IntegrityError:
         raise Conflict(f"{org.name}已就本轮审核出具意见，不能重复出具。", code="opinion_exists") from None
     ApplicationEvent.objects.create(
-        application=application, actor=actor, action="opinion", from_state=application.state, to_state=application.state,
-        reason=remarks.strip(), at=timezone.now(),
+        application=application,
+        actor=actor,
+        action="opinion",
+        from_state=application.state,
+        to_state=application.state,
+        reason=remarks.strip(),
+        at=timezone.now(),
         extra={"department": org.name, "decision": decision, "decision_label": Opinion.Decision(decision).label},
     )
     return opinion
@@ -104,12 +115,16 @@ def city_list_submit(*, actor: User, city_list_id: int) -> CityList:
     if city_list.status != CityList.Status.DRAFT:
         raise InvalidTransition("该报审名单已提交，不能重复提交。", code="already_submitted")
     ids = list(
-        Application.objects.filter(city_list=city_list, state=State.DISTRICT_APPROVED).order_by("pk").values_list("pk", flat=True)
+        Application.objects.filter(city_list=city_list, state=State.DISTRICT_APPROVED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if not ids:
         raise BadInput("报审名单中没有待提交的申报件。", code="empty_list")
     for app_id in ids:
-        application_transition(application_id=app_id, action="submit_to_city", actor=actor, extra={"city_list": city_list.pk})
+        application_transition(
+            application_id=app_id, action="submit_to_city", actor=actor, extra={"city_list": city_list.pk}
+        )
     city_list.status = CityList.Status.SUBMITTED
     city_list.submitted_at = timezone.now()
     city_list.submitted_by = actor

@@ -3,6 +3,7 @@
 Each value that differs between machines comes from an environment variable (see README,
 "Configuration"). Production (production.py) refuses to start without the secrets it needs.
 """
+
 from pathlib import Path
 
 import dj_database_url

@@ -1,4 +1,5 @@
 """Production: PostgreSQL, Redis, gunicorn, one Celery beat. Secrets have no defaults."""
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str

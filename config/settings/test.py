@@ -1,4 +1,5 @@
 """Test settings: the database comes from DATABASE_URL (PostgreSQL in CI, SQLite otherwise)."""
+
 import os
 import tempfile
 

@@ -3,6 +3,7 @@
 Every transition test starts from the same reference data (`demo`), so each role is exercised
 against the same objects; the cases themselves are made through the API or the services.
 """
+
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -89,8 +90,9 @@ def make_approved(demo: Demo, ent: str = "ent_a", amount: Decimal | None = None,
     city_list = city_list_create(actor=reviewer, round_id=app.round_id, application_ids=[app.pk])
     city_list_submit(actor=reviewer, city_list_id=city_list.pk)
     app.refresh_from_db()
-    return services.application_city_approve(actor=demo.users["city_approver"], application_id=app.pk,
-                                             amount=amount or app.suggested_amount)
+    return services.application_city_approve(
+        actor=demo.users["city_approver"], application_id=app.pk, amount=amount or app.suggested_amount
+    )
 
 
 def make_award(demo: Demo, ent: str = "ent_a", **kw):
@@ -99,5 +101,7 @@ def make_award(demo: Demo, ent: str = "ent_a", **kw):
 
     app = make_approved(demo, ent, **kw)
     fund = demo.users["fund_shangcheng" if app.district.code == "shangcheng" else "fund_xihu"]
-    awards_publish(actor=fund, round_id=app.round_id, claim_deadline=timezone.now() + timedelta(days=30), application_ids=[app.pk])
+    awards_publish(
+        actor=fund, round_id=app.round_id, claim_deadline=timezone.now() + timedelta(days=30), application_ids=[app.pk]
+    )
     return Award.objects.get(application=app)

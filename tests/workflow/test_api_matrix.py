@@ -7,6 +7,7 @@
 - a route in config/api_urls.py without a row in ROUTES fails the test.
 Each request runs in a savepoint that is rolled back, so every cell starts from the same data.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -23,8 +24,21 @@ from .conftest import make_award, make_under_review, pdf
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [None, "ent_a", "ent_b", "ent_c", "rev_shangcheng", "rev_xihu", "tax_shangcheng", "tax_xihu",
-         "city_approver", "fund_shangcheng", "fund_xihu", "policy_admin", "auditor"]
+ROLES = [
+    None,
+    "ent_a",
+    "ent_b",
+    "ent_c",
+    "rev_shangcheng",
+    "rev_xihu",
+    "tax_shangcheng",
+    "tax_xihu",
+    "city_approver",
+    "fund_shangcheng",
+    "fund_xihu",
+    "policy_admin",
+    "auditor",
+]
 AUTHED = set(ROLES) - {None}
 ENTERPRISES = {"ent_a", "ent_b", "ent_c"}
 
@@ -33,30 +47,55 @@ ROUTES = {
     "api-token": ("POST", "/api/v1/auth/token/", {}, None),
     "api-policies": ("GET", "/api/v1/policies/", None, None),
     "api-policy": ("GET", "/api/v1/policies/{policy}/", None, None),
-    "api-rounds": [("GET", "/api/v1/rounds/?state=open", None, None),
-                   ("POST", "/api/v1/rounds/", "round_body", None)],
-    "api-round": [("GET", "/api/v1/rounds/{round}/", None, None),
-                  ("PATCH", "/api/v1/rounds/{round}/", {"budget": "1000000"}, None)],
+    "api-rounds": [("GET", "/api/v1/rounds/?state=open", None, None), ("POST", "/api/v1/rounds/", "round_body", None)],
+    "api-round": [
+        ("GET", "/api/v1/rounds/{round}/", None, None),
+        ("PATCH", "/api/v1/rounds/{round}/", {"budget": "1000000"}, None),
+    ],
     "api-round-publish": ("POST", "/api/v1/rounds/{round}/publish-awards/", "deadline_body", None),
-    "api-enterprise-me": [("GET", "/api/v1/enterprises/me/", None, None),
-                          ("PATCH", "/api/v1/enterprises/me/", {"contact_name": "张三"}, None)],
-    "api-applications": [("GET", "/api/v1/applications/", None, None),
-                         ("POST", "/api/v1/applications/", "create_body", None)],
-    "api-application": [("GET", "/api/v1/applications/{app}/", None, "app"),
-                        ("PATCH", "/api/v1/applications/{app}/", {"declared": {}}, "app")],
+    "api-enterprise-me": [
+        ("GET", "/api/v1/enterprises/me/", None, None),
+        ("PATCH", "/api/v1/enterprises/me/", {"contact_name": "张三"}, None),
+    ],
+    "api-applications": [
+        ("GET", "/api/v1/applications/", None, None),
+        ("POST", "/api/v1/applications/", "create_body", None),
+    ],
+    "api-application": [
+        ("GET", "/api/v1/applications/{app}/", None, "app"),
+        ("PATCH", "/api/v1/applications/{app}/", {"declared": {}}, "app"),
+    ],
     "api-application-history": ("GET", "/api/v1/applications/{app}/history/", None, "app"),
     "api-application-materials": ("POST", "/api/v1/applications/{app}/materials/", "upload", "app"),
     "api-material-download": ("GET", "/api/v1/applications/{app}/materials/{material}/download/", None, "app"),
-    "api-application-opinions": [("GET", "/api/v1/applications/{app}/opinions/", None, "app"),
-                                 ("POST", "/api/v1/applications/{app}/opinions/", {"decision": "agree"}, "app")],
+    "api-application-opinions": [
+        ("GET", "/api/v1/applications/{app}/opinions/", None, "app"),
+        ("POST", "/api/v1/applications/{app}/opinions/", {"decision": "agree"}, "app"),
+    ],
     **{
-        f"api-application-{action}": ("POST", f"/api/v1/applications/{{app}}/{action}/", {"reason": "理由", "amount": "1000",
-                                                                                      "commitment_signed": True}, "app")
-        for action in ("submit", "withdraw", "accept", "return", "resubmit", "reject", "approve",
-                       "city-approve", "city-reject", "city-return")
+        f"api-application-{action}": (
+            "POST",
+            f"/api/v1/applications/{{app}}/{action}/",
+            {"reason": "理由", "amount": "1000", "commitment_signed": True},
+            "app",
+        )
+        for action in (
+            "submit",
+            "withdraw",
+            "accept",
+            "return",
+            "resubmit",
+            "reject",
+            "approve",
+            "city-approve",
+            "city-reject",
+            "city-return",
+        )
     },
-    "api-city-lists": [("GET", "/api/v1/city-lists/", None, None),
-                       ("POST", "/api/v1/city-lists/", "city_list_body", None)],
+    "api-city-lists": [
+        ("GET", "/api/v1/city-lists/", None, None),
+        ("POST", "/api/v1/city-lists/", "city_list_body", None),
+    ],
     "api-city-list": ("GET", "/api/v1/city-lists/{city_list}/", None, "city_list"),
     "api-city-list-submit": ("POST", "/api/v1/city-lists/{city_list}/submit/", {}, "city_list"),
     "api-awards": ("GET", "/api/v1/awards/", None, None),
@@ -70,26 +109,37 @@ ROUTES = {
 
 # (route name, method) -> roles that may get a 2xx there (on objects they can see).
 ALLOWED = {
-    ("api-policies", "GET"): AUTHED, ("api-policy", "GET"): AUTHED, ("api-rounds", "GET"): AUTHED,
-    ("api-round", "GET"): AUTHED, ("api-rounds", "POST"): {"policy_admin"}, ("api-round", "PATCH"): {"policy_admin"},
+    ("api-policies", "GET"): AUTHED,
+    ("api-policy", "GET"): AUTHED,
+    ("api-rounds", "GET"): AUTHED,
+    ("api-round", "GET"): AUTHED,
+    ("api-rounds", "POST"): {"policy_admin"},
+    ("api-round", "PATCH"): {"policy_admin"},
     ("api-round-publish", "POST"): {"fund_shangcheng", "fund_xihu"},
-    ("api-enterprise-me", "GET"): ENTERPRISES, ("api-enterprise-me", "PATCH"): ENTERPRISES,
-    ("api-applications", "GET"): AUTHED, ("api-city-lists", "GET"): AUTHED, ("api-awards", "GET"): AUTHED,
-    ("api-application", "GET"): AUTHED, ("api-application-history", "GET"): AUTHED,
-    ("api-material-download", "GET"): AUTHED, ("api-application-opinions", "GET"): AUTHED,
+    ("api-enterprise-me", "GET"): ENTERPRISES,
+    ("api-enterprise-me", "PATCH"): ENTERPRISES,
+    ("api-applications", "GET"): AUTHED,
+    ("api-city-lists", "GET"): AUTHED,
+    ("api-awards", "GET"): AUTHED,
+    ("api-application", "GET"): AUTHED,
+    ("api-application-history", "GET"): AUTHED,
+    ("api-material-download", "GET"): AUTHED,
+    ("api-application-opinions", "GET"): AUTHED,
     ("api-application-opinions", "POST"): {"tax_shangcheng", "tax_xihu"},
     ("api-application-return", "POST"): {"rev_shangcheng", "rev_xihu"},
     ("api-application-reject", "POST"): {"rev_shangcheng", "rev_xihu"},
     ("api-city-list", "GET"): AUTHED,
-    ("api-award", "GET"): AUTHED, ("api-award-history", "GET"): AUTHED, ("api-award-claim", "POST"): {"ent_c"},
+    ("api-award", "GET"): AUTHED,
+    ("api-award-history", "GET"): AUTHED,
+    ("api-award-claim", "POST"): {"ent_c"},
 }
 
 
 @pytest.fixture
 def world(demo):
-    app_sc = make_under_review(demo, "ent_a")                 # 上城区, district_review
-    app_xh = make_under_review(demo, "ent_b", retail="100")   # 西湖区, district_review
-    award = make_award(demo, "ent_c", retail="3100000000")    # 上城区, claimable; its city list is done
+    app_sc = make_under_review(demo, "ent_a")  # 上城区, district_review
+    app_xh = make_under_review(demo, "ent_b", retail="100")  # 西湖区, district_review
+    award = make_award(demo, "ent_c", retail="3100000000")  # 上城区, claimable; its city list is done
     city_list = CityList.objects.get(applications__award=award)
     viewers = {
         ("app", app_sc.pk): {"ent_a", "rev_shangcheng", "tax_shangcheng", "policy_admin", "auditor"},
@@ -104,7 +154,11 @@ def _body(spec, world, obj_app=None):
     demo = world["demo"]
     if spec == "round_body":
         start = timezone.now() + timedelta(days=60)
-        return {"item": demo.p14_round.item_id, "opens_at": start.isoformat(), "closes_at": (start + timedelta(days=30)).isoformat()}
+        return {
+            "item": demo.p14_round.item_id,
+            "opens_at": start.isoformat(),
+            "closes_at": (start + timedelta(days=30)).isoformat(),
+        }
     if spec == "deadline_body":
         return {"claim_deadline": (timezone.now() + timedelta(days=30)).isoformat()}
     if spec == "create_body":
@@ -131,7 +185,9 @@ def test_every_api_route_has_a_row():
     from config import api_urls
 
     names = {p.name for p in api_urls.urlpatterns if isinstance(p, URLPattern)}
-    assert names == set(ROUTES), f"routes without a matrix row: {names - set(ROUTES)}; stale rows: {set(ROUTES) - names}"
+    assert names == set(ROUTES), (
+        f"routes without a matrix row: {names - set(ROUTES)}; stale rows: {set(ROUTES) - names}"
+    )
 
 
 def test_role_route_matrix(world):
@@ -148,8 +204,13 @@ def test_role_route_matrix(world):
             elif kind == "city_list":
                 targets = [("city_list", world["city_list"].pk)]
             for target_kind, target_id in targets:
-                fields = {"policy": demo.p14_round.item_id, "round": demo.p14_round.pk, "app": target_id,
-                          "award": target_id, "city_list": target_id}
+                fields = {
+                    "policy": demo.p14_round.item_id,
+                    "round": demo.p14_round.pk,
+                    "app": target_id,
+                    "award": target_id,
+                    "city_list": target_id,
+                }
                 if kind == "app":
                     material = Material.objects.filter(application_id=target_id).first()
                     fields["material"] = material.pk if material else 0
@@ -176,8 +237,12 @@ def test_lists_leak_no_rows(world):
     demo = world["demo"]
     app_sc, app_xh = world["apps"]
     expectations = {
-        "ent_a": {app_sc.pk}, "ent_b": {app_xh.pk}, "rev_xihu": {app_xh.pk}, "tax_shangcheng": {app_sc.pk, world["award"].application_id},
-        "fund_xihu": set(), "city_approver": {world["award"].application_id},
+        "ent_a": {app_sc.pk},
+        "ent_b": {app_xh.pk},
+        "rev_xihu": {app_xh.pk},
+        "tax_shangcheng": {app_sc.pk, world["award"].application_id},
+        "fund_xihu": set(),
+        "city_approver": {world["award"].application_id},
     }
     for role, expected in expectations.items():
         ids = {row["id"] for row in demo.client(role).get("/api/v1/applications/?page_size=200").json()["results"]}

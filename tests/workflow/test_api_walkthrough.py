@@ -1,4 +1,5 @@
 """One case through every stage of SPEC §3–4, through the REST API, as the demo accounts."""
+
 from datetime import timedelta
 
 import pytest
@@ -34,14 +35,21 @@ def test_one_case_from_draft_to_recovery_through_the_api(demo, django_capture_on
     assert {"id", "name", "document", "mode"} <= set(p14)
     detail = ent_a.get(f"/api/v1/policies/{p14['id']}/").json()
     assert [m["kind"] for m in detail["materials"]] == [
-        "business_licence", "tax_return", "income_statement", "board_minutes", "regional_sales_summary", "explanation"
+        "business_licence",
+        "tax_return",
+        "income_statement",
+        "board_minutes",
+        "regional_sales_summary",
+        "explanation",
     ]
     assert detail["declared_fields"][0]["key"] == "retail_sales_2022h2"
     open_rounds = ent_a.get("/api/v1/rounds/?state=open&page_size=200").json()["results"]
     round_id = next(r["id"] for r in open_rounds if r["item"] == p14["id"])
 
     # Draft: eligibility and the suggested amount are computed at once.
-    created = ent_a.post("/api/v1/applications/", {"round": round_id, "declared": {"retail_sales_2022h2": "3250000000"}}, format="json")
+    created = ent_a.post(
+        "/api/v1/applications/", {"round": round_id, "declared": {"retail_sales_2022h2": "3250000000"}}, format="json"
+    )
     assert created.status_code == 201, created.content
     app = created.json()
     app_id = app["id"]
@@ -50,8 +58,11 @@ def test_one_case_from_draft_to_recovery_through_the_api(demo, django_capture_on
     assert app["suggested_amount"] == "32500000.00"
 
     for material in detail["materials"]:
-        upload = ent_a.post(f"/api/v1/applications/{app_id}/materials/",
-                            {"kind": material["kind"], "file": _pdf(material["kind"])}, format="multipart")
+        upload = ent_a.post(
+            f"/api/v1/applications/{app_id}/materials/",
+            {"kind": material["kind"], "file": _pdf(material["kind"])},
+            format="multipart",
+        )
         assert upload.status_code == 201, upload.content
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -65,7 +76,9 @@ def test_one_case_from_draft_to_recovery_through_the_api(demo, django_capture_on
     blocked = rev.post(f"/api/v1/applications/{app_id}/approve/", {}, format="json")
     assert blocked.status_code == 409 and blocked.json()["code"] == "opinions_missing"
     for officer in ("tax_shangcheng", "mkt_shangcheng", "drc_shangcheng", "fin_shangcheng"):
-        opinion = login(officer).post(f"/api/v1/applications/{app_id}/opinions/", {"decision": "agree", "remarks": "无异常"}, format="json")
+        opinion = login(officer).post(
+            f"/api/v1/applications/{app_id}/opinions/", {"decision": "agree", "remarks": "无异常"}, format="json"
+        )
         assert opinion.status_code == 201, opinion.content
     assert rev.post(f"/api/v1/applications/{app_id}/approve/", {}, format="json").json()["state"] == "district_approved"
 
@@ -109,8 +122,12 @@ def test_one_case_from_draft_to_recovery_through_the_api(demo, django_capture_on
     history = ent_a.get(f"/api/v1/applications/{app_id}/history/").json()
     transitions = [(h["from_state"], h["to_state"]) for h in history if h["from_state"] != h["to_state"]]
     assert transitions == [
-        ("", "draft"), ("draft", "submitted"), ("submitted", "district_review"), ("district_review", "district_approved"),
-        ("district_approved", "city_review"), ("city_review", "approved"),
+        ("", "draft"),
+        ("draft", "submitted"),
+        ("submitted", "district_review"),
+        ("district_review", "district_approved"),
+        ("district_approved", "city_review"),
+        ("city_review", "approved"),
     ]
     assert all(h["actor_name"] for h in history)
     assert ApplicationEvent.objects.filter(application_id=app_id, action="opinion").count() == 4

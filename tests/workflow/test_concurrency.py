@@ -3,6 +3,7 @@
 Real threads, one database connection each, released together by a barrier (the method of
 Django's own select_for_update tests). PostgreSQL only: SQLite has no row locks.
 """
+
 import threading
 from collections import Counter
 
@@ -56,7 +57,11 @@ def test_20_concurrent_approvals_make_one_transition(demo_tx):
     give_opinions(demo_tx, app)
 
     def approve() -> int:
-        return demo_tx.client("rev_shangcheng").post(f"/api/v1/applications/{app.pk}/approve/", {}, format="json").status_code
+        return (
+            demo_tx.client("rev_shangcheng")
+            .post(f"/api/v1/applications/{app.pk}/approve/", {}, format="json")
+            .status_code
+        )
 
     result = _race(20, approve)
     assert result == Counter({200: 1, 409: 19}), result
@@ -69,7 +74,11 @@ def test_20_concurrent_creates_for_one_enterprise_and_round_make_one_application
     from applications.models import Application
 
     def create() -> int:
-        return demo_tx.client("ent_a").post("/api/v1/applications/", {"round": demo_tx.p14_round.pk}, format="json").status_code
+        return (
+            demo_tx.client("ent_a")
+            .post("/api/v1/applications/", {"round": demo_tx.p14_round.pk}, format="json")
+            .status_code
+        )
 
     result = _race(20, create)
     assert result == Counter({201: 1, 409: 19}), result
@@ -82,7 +91,11 @@ def test_50_concurrent_claims_make_one_claim(demo_tx):
     award = make_award(demo_tx)
 
     def claim() -> int:
-        return demo_tx.client("ent_a").post(f"/api/v1/awards/{award.pk}/claim/", {"commitment_signed": True}, format="json").status_code
+        return (
+            demo_tx.client("ent_a")
+            .post(f"/api/v1/awards/{award.pk}/claim/", {"commitment_signed": True}, format="json")
+            .status_code
+        )
 
     result = _race(50, claim)
     assert result == Counter({200: 50}), result  # claiming is idempotent: every caller sees "claimed"

@@ -14,8 +14,11 @@ class Command(BaseCommand):
         self.stdout.write(f"开放中的申报批次：{result['open_rounds']}；本次新建演示案件：{result['cases_created']}")
         self.stdout.write("演示案件状态：" + "，".join(f"{k} {v}" for k, v in result["states"].items()))
         self.stdout.write(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
-        for username, label in [("ent_a", "企业用户 杭州示例商贸有限公司（上城区）"), ("ent_c", "企业用户 杭州示范零售有限公司（上城区）"),
-                                ("ent_b", "企业用户 杭州样例制造有限公司（西湖区）")]:
+        for username, label in [
+            ("ent_a", "企业用户 杭州示例商贸有限公司（上城区）"),
+            ("ent_c", "企业用户 杭州示范零售有限公司（上城区）"),
+            ("ent_b", "企业用户 杭州样例制造有限公司（西湖区）"),
+        ]:
             self.stdout.write(f"  {username:<18} {label}")
         for username, display, _role, _org in OFFICIALS:
             self.stdout.write(f"  {username:<18} {display}")
