@@ -4,6 +4,7 @@ The rule parts of an item (materials, declared fields, eligibility criteria, amo
 funding split) are JSON documents with a fixed shape, validated by policies/schema.py when
 they are loaded or edited, and evaluated by policies/rules/.
 """
+
 from datetime import date
 
 from django.db import models
@@ -68,26 +69,43 @@ class PolicyItem(BaseModel):
         AUTO = "auto", "免申即享"
 
     code = models.CharField("事项编号", max_length=16, unique=True, help_text="目录编号，如 SP-029")
-    document = models.ForeignKey(PolicyDocument, verbose_name="政策文件", on_delete=models.PROTECT, related_name="items")
+    document = models.ForeignKey(
+        PolicyDocument, verbose_name="政策文件", on_delete=models.PROTECT, related_name="items"
+    )
     name = models.CharField("事项名称", max_length=255)
     description = models.TextField("政策内容", blank=True)
     bureau_function = models.CharField("主管部门职能", max_length=16, default="economy")
     lead = models.CharField("牵头（责任）单位", max_length=128, blank=True)
     beneficiary = models.CharField("支持对象", max_length=64, default="企业")
-    review_departments = models.JSONField("会审部门", default=list, blank=True, help_text="职能代码列表，如 market、tax、drc、finance")
+    review_departments = models.JSONField(
+        "会审部门", default=list, blank=True, help_text="职能代码列表，如 market、tax、drc、finance"
+    )
     materials = models.JSONField("申报材料清单", default=list, blank=True)
     declared_fields = models.JSONField("申报数据项", default=list, blank=True)
     eligibility = models.JSONField("申报条件", default=list, blank=True)
     amount_rule = models.JSONField("奖补标准", default=dict, blank=True)
     funding = models.JSONField("资金承担", default=dict, blank=True)
     exclusivity_group = models.ForeignKey(
-        ExclusivityGroup, verbose_name="同类政策组", null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+        ExclusivityGroup,
+        verbose_name="同类政策组",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="items",
     )
     mode = models.CharField("兑现方式", max_length=16, choices=Mode.choices, default=Mode.APPLY)
     budget = models.DecimalField("年度预算（元）", max_digits=16, decimal_places=2, null=True, blank=True)
     effective_from = models.DateField("条款施行日期", null=True, blank=True, help_text="条款另有实施期限时填写")
     effective_to = models.DateField("条款有效期至", null=True, blank=True)
-    detailed = models.BooleanField("已完整编码", default=False, help_text="材料、数据项、条件均已按原文编码，可在线申报")
+    schedule = models.JSONField(
+        "原文申报安排",
+        default=dict,
+        blank=True,
+        help_text="原文写明的考核期与申报时间（performance_from/to、window_from/to、cite），供设置申报批次参考",
+    )
+    detailed = models.BooleanField(
+        "已完整编码", default=False, help_text="材料、数据项、条件均已按原文编码，可在线申报"
+    )
     source_seed = models.CharField("来源文本", max_length=64, blank=True)
     source_lines = models.CharField("来源行号", max_length=32, blank=True)
     catalogue = models.JSONField("目录原始条目", default=dict, blank=True)
@@ -101,11 +119,19 @@ class PolicyItem(BaseModel):
         return f"{self.code} {self.name}"
 
     def in_force_on(self, day: date) -> bool:
-        if self.effective_from and day < self.effective_from:
+        """In force on `day`: the item's own period where the text sets one, else the document's.
+
+        A clause that states its own period overrides the document's (catalogue R01, e.g.
+        003 L622 有效期一年（标明具体实施期限的除外）); abolition of the document always ends it.
+        """
+        doc = self.document
+        start = self.effective_from or doc.effective_from
+        end = self.effective_to or doc.effective_to
+        if start and day < start:
             return False
-        if self.effective_to and day > self.effective_to:
+        if end and day > end:
             return False
-        return self.document.in_force_on(day)
+        return not (doc.abolished_on and day >= doc.abolished_on)
 
     @property
     def required_material_kinds(self) -> list[str]:
@@ -135,11 +161,13 @@ class Round(BaseModel):
         ordering = ["-opens_at", "id"]
         constraints = [
             models.CheckConstraint(
-                name="round_window_order", condition=Q(closes_at__gt=models.F("opens_at")),
+                name="round_window_order",
+                condition=Q(closes_at__gt=models.F("opens_at")),
                 violation_error_message="申报截止时间必须晚于申报开始时间。",
             ),
             models.CheckConstraint(
-                name="round_budget_non_negative", condition=Q(budget__isnull=True) | Q(budget__gte=0),
+                name="round_budget_non_negative",
+                condition=Q(budget__isnull=True) | Q(budget__gte=0),
                 violation_error_message="预算不能为负数。",
             ),
         ]
