@@ -570,6 +570,11 @@ def run_all(*, now: datetime, jobs: Iterable[str] | None = None, label: str = "a
     return counts
 
 
+def advisory_key(name: str) -> int:
+    """The PostgreSQL advisory-lock key of the job set `name` (a stable 32-bit number)."""
+    return zlib.crc32(f"deadlines.{name}".encode())
+
+
 @contextmanager
 def single_instance(name: str) -> Iterator[bool]:
     """Yield True if this process may run `name` now: a PostgreSQL session advisory lock
@@ -579,7 +584,7 @@ def single_instance(name: str) -> Iterator[bool]:
     if connection.vendor != "postgresql":
         yield True
         return
-    key = zlib.crc32(f"deadlines.{name}".encode())
+    key = advisory_key(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         (got,) = cursor.fetchone()

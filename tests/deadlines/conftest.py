@@ -11,7 +11,7 @@ Times: a round "截至2023年1月31日" opens 2023-01-01 00:00 and closes 2023-0
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,8 +47,11 @@ def credit_code(n: int) -> str:
 
 
 def frozen(moment: datetime):
-    """time_machine.travel(moment, tick=False): the clock stands still at `moment`."""
-    return time_machine.travel(moment, tick=False)
+    """time_machine.travel(moment, tick=False): the clock stands still at `moment`.
+
+    Passed as UTC on purpose: given a ZoneInfo time, time-machine would also set the process's
+    TZ to that zone, and the tests would no longer run under the server's own time zone."""
+    return time_machine.travel(moment.astimezone(UTC), tick=False)
 
 
 @dataclass
