@@ -135,6 +135,7 @@ def validate_item(item: dict[str, Any]) -> None:
 
 
 def materials(check: Checker, value: Any, *, required: bool) -> None:
+    """Check the materials checklist: unique slug kinds, a label, a required flag."""
     if not isinstance(value, list):
         check.bad("materials", "应为列表")
         return
@@ -206,6 +207,7 @@ def criteria(
 def criterion_one(
     check: Checker, path: str, criterion: Any, fields: dict[str, dict[str, Any]] | None, *, need_cite: bool
 ) -> None:
+    """Check one criterion of any type (recursing into any_of)."""
     if not isinstance(criterion, dict):
         check.bad(path, "应为对象")
         return
@@ -332,6 +334,7 @@ def amount_rule(check: Checker, rule: Any, fields: dict[str, dict[str, Any]] | N
 
 
 def funding(check: Checker, value: Any, *, detailed: bool) -> None:
+    """Check the funding split: city + district = 100, both null only for catalogue items."""
     if not isinstance(value, dict):
         check.bad("funding", "应为 {city_percent, district_percent, district_pays_first, basis, source}")
         return

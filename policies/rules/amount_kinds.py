@@ -111,6 +111,7 @@ def limit_by_cap(
 
 
 def kind_fixed(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
+    """A set amount (定额), or a rate when the catalogue gives 元/瓦."""
     rule = ctx.rule
     if rule.get("rate_yuan_per_unit") is not None or rule.get("rate_yuan_per_watt") is not None:
         return kind_rate(ctx)
@@ -123,6 +124,7 @@ def kind_fixed(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
 
 
 def kind_cap(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
+    """不超过 cap_yuan: suggest the cap; the approver may lower it."""
     cap = number(ctx.rule.get("cap_yuan"))
     if cap is None:
         ctx.say("原文未规定金额上限，由审核部门按规定核定。")
@@ -132,6 +134,7 @@ def kind_cap(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
 
 
 def kind_percent(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
+    """Percent of the declared base, capped, with an optional floor in yuan."""
     rule = ctx.rule
     amount, maximum = percent_of(ctx, rule, number(rule.get("cap_yuan")))
     return floor_by_min(ctx, amount, maximum)
@@ -140,6 +143,7 @@ def kind_percent(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
 def floor_by_min(
     ctx: Context, amount: Decimal | None, maximum: Decimal | None
 ) -> tuple[Decimal | None, Decimal | None]:
+    """Raise the amount to `min_yuan` (保底) where the rule sets one."""
     minimum = number(ctx.rule.get("min_yuan"))
     if minimum is not None and amount is not None and amount < minimum:
         ctx.say(f"低于保底金额 {yuan_text(minimum)}，按 {yuan_text(minimum)} 计。")
@@ -214,6 +218,7 @@ def tier_maximum(rule: dict[str, Any], tiers: list[dict[str, Any]]) -> Decimal |
 
 
 def tier_amount(ctx: Context, tier: dict[str, Any]) -> tuple[Decimal | None, Decimal | None]:
+    """The amount of one chosen tier: set amount, percent of the base, or a cap."""
     rule = ctx.rule
     label = tier.get("label") or tier.get("condition") or tier.get("key")
     cite = f"（{tier['cite']}）" if tier.get("cite") else ""
@@ -236,6 +241,7 @@ def tier_amount(ctx: Context, tier: dict[str, Any]) -> tuple[Decimal | None, Dec
 
 
 def kind_tiered(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
+    """Tiers by category or by the base reached; upgrades pay only the difference."""
     rule = ctx.rule
     tiers = [t for t in (rule.get("tiers") or []) if isinstance(t, dict)]
     if not tiers:
@@ -264,6 +270,7 @@ def pays_difference(rule: dict[str, Any]) -> bool:
 def pay_difference(
     ctx: Context, amount: Decimal | None, maximum: Decimal | None
 ) -> tuple[Decimal | None, Decimal | None]:
+    """The tier amount minus what the enterprise already received under the item."""
     received = ctx.already_received
     if amount is None:
         return None, (None if maximum is None else max(Decimal(0), maximum - received))
@@ -296,6 +303,7 @@ def kind_brackets(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
 
 
 def kind_other(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
+    """No computable number: report pools and floors, otherwise leave the amount to the reviewers."""
     rule = ctx.rule
     for key in ("pool_cap_yuan_per_year", "pool_cap_yuan"):
         if rule.get(key) is not None:

@@ -31,11 +31,16 @@ def _once(rule: dict[str, Any]) -> str:
 
 
 def _per_words(rule: dict[str, Any]) -> tuple[str, str]:
-    """(prefix, suffix) from `per`: "每年" leads the sentence, long phrases go in brackets."""
-    per = str(rule.get("per") or "")
-    if not per or per == "一次性":
+    """(prefix, suffix) from `per`: "每年"/"单个企业" lead the sentence, the rest goes in brackets.
+
+    "一次性" is dropped here because _once() already puts it before the noun.
+    """
+    per = str(rule.get("per") or "").replace("一次性", "").strip("，、 ")
+    if per.startswith("（") and per.endswith("）"):
+        per = per[1:-1]
+    if not per:
         return "", ""
-    if "，" not in per and len(per) <= 6 and not per.startswith("按"):
+    if per.startswith(("每", "单个", "单家")) and "，" not in per:
         return per, ""
     return "", f"（{per}）"
 
@@ -103,7 +108,7 @@ def _tiered(rule: dict[str, Any]) -> str:
         return _cap(rule)
     body = "；".join(_tier_words(rule, tier) for tier in tiers)
     text = _give(rule, f"分档给予{_once(rule)}{_noun(rule)}：{body}")
-    if rule.get("kind") == "upgrade" or rule.get("pay_difference") or "差额" in str(rule.get("note") or ""):
+    if rule.get("kind") == "upgrade" or rule.get("pay_difference") or "差额" in f"{rule.get('note')}{rule.get('per')}":
         text += "（进档的只发放差额）"
     return text
 

@@ -222,7 +222,7 @@ def _designation(criterion: dict[str, Any], ctx: _Context) -> Outcome:
     for designation in held:
         problem = _designation_problem(designation, criterion, ctx.on)
         if problem is None:
-            first = "，首次认定" if designation.first_time else ""
+            first = "，首次认定" if criterion.get("first_time") else ""
             return True, (
                 f"持有{designation.get_tag_display()}（{designation.granted_on}取得{first}），符合“{label}”{cite}"
             )
