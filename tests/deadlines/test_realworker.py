@@ -1,0 +1,148 @@
+"""`deadlines.tasks.run_deadline_jobs` on a real Celery worker, over Redis, changing PostgreSQL.
+
+Run on its own: `pytest -m realworker` with DATABASE_URL and CELERY_BROKER_URL pointing at the
+servers the worker uses (scripts/ci.sh starts the worker against the migrated `app` database).
+
+The worker works on the real database of DATABASE_URL, not on pytest's test database (TOOLCHAIN
+§8.6). So this test never uses pytest-django's `db` fixture: it writes its rows (a district, an
+enterprise with a user, a policy item and an award already past its claim deadline) straight
+into DATABASE_URL over its own psycopg connection, committed, sends the task, waits until the
+worker has forfeited the award, and deletes everything it wrote. Django models are used only to
+build each row's column values (defaults, JSON adaptation), never to reach a database.
+
+Skipped, with the reason, only when no broker is configured or no worker answers.
+"""
+
+import os
+import time
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+
+from accounts.models import District, Role, User
+from awards.models import Award
+from enterprises.models import Enterprise
+from policies.models import PolicyDocument, PolicyItem
+
+from .conftest import AMOUNT_RULE, credit_code
+
+pytestmark = [pytest.mark.realworker, pytest.mark.filterwarnings("ignore:task_always_eager has no effect")]
+
+TASK = "deadlines.tasks.run_deadline_jobs"
+
+
+@pytest.fixture(scope="module")
+def celery_app():
+    """The project's Celery app, if a broker is configured and a worker answers within 30 s."""
+    if not os.environ.get("CELERY_BROKER_URL"):
+        pytest.skip("未设置 CELERY_BROKER_URL：没有可连接的 Celery broker（CI 的 make test 会设置并启动 worker）")
+    from config.celery import app
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if app.control.ping(timeout=1.0):
+                return app
+        except Exception as exc:  # broker down: kombu raises OperationalError and friends
+            pytest.skip(f"无法连接 Celery broker {app.conf.broker_url}：{exc}")
+    pytest.skip(f"30 秒内没有 Celery worker 应答（broker {app.conf.broker_url}）")
+
+
+@pytest.fixture
+def real_db():
+    """A psycopg connection (autocommit) to DATABASE_URL, the database the worker uses."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.fail("realworker 测试需要 DATABASE_URL=postgres://…（worker 使用的数据库）")
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield conn
+
+
+def insert(conn: psycopg.Connection, obj: Model) -> int:
+    """INSERT one unsaved model instance over `conn`; sets and returns its id.
+
+    Column values come from Django's own field preparation (defaults, auto_now_add, JSON), so
+    the row is what the ORM would write, without the ORM touching any database."""
+    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    row = conn.execute(
+        f"INSERT INTO {connection.ops.quote_name(obj._meta.db_table)} ({columns}) VALUES ({placeholders}) RETURNING id",
+        values,
+    ).fetchone()
+    assert row is not None
+    obj.pk = row[0]
+    return obj.pk
+
+
+def test_worker_forfeits_an_overdue_award_in_postgresql(celery_app, real_db):
+    tag = uuid.uuid4().hex[:8]
+    created: list[tuple[str, int]] = []
+
+    def add(obj: Model) -> Model:
+        insert(real_db, obj)
+        created.append((obj._meta.db_table, obj.pk))
+        return obj
+
+    try:
+        district = add(District(code=f"rw-{tag}", name=f"实测区{tag}", sort_order=99))
+        enterprise = add(
+            Enterprise(name=f"实测企业{tag}", credit_code=credit_code(int(tag, 16) % 10**9), district_id=district.pk)
+        )
+        user = add(User(username=f"rw_{tag}", password="!", role=Role.ENTERPRISE, enterprise_id=enterprise.pk))
+        document = add(PolicyDocument(code=f"RW{tag}", title="实测政策"))
+        item = add(PolicyItem(code=f"RW-{tag}", document_id=document.pk, name="实测事项", amount_rule=AMOUNT_RULE))
+        award = add(
+            Award(
+                enterprise_id=enterprise.pk,
+                item_id=item.pk,
+                district_id=district.pk,
+                source=Award.Source.AUTO,
+                year=2023,
+                amount=Decimal("100000"),
+                claim_deadline=timezone.now() - timedelta(minutes=1),
+            )
+        )
+
+        state = None
+        give_up = time.monotonic() + 90
+        while time.monotonic() < give_up:
+            celery_app.send_task(TASK)  # again if a run was skipped (another scheduler held the lock)
+            wait_until = time.monotonic() + 10
+            while time.monotonic() < wait_until:
+                (state,) = real_db.execute("SELECT state FROM awards_award WHERE id = %s", [award.pk]).fetchone()
+                if state != "claimable":
+                    break
+                time.sleep(0.3)
+            if state != "claimable":
+                break
+
+        assert state == "forfeited", "worker 在 90 秒内没有把逾期奖励改为 forfeited（见 worker 日志）"
+        events = real_db.execute(
+            "SELECT action, from_state, to_state, actor_id, extra->>'job' FROM awards_awardevent WHERE award_id = %s",
+            [award.pk],
+        ).fetchall()
+        assert events == [("forfeit", "claimable", "forfeited", None, "forfeit_awards")]
+        kinds = real_db.execute(
+            "SELECT kind, dedupe_key FROM notifications_notification WHERE user_id = %s", [user.pk]
+        ).fetchall()
+        assert kinds == [("forfeited", f"forfeited:{award.pk}")]
+        (runs,) = real_db.execute(
+            "SELECT count(*) FROM deadlines_jobrun WHERE job = 'deadlines' AND finished_at IS NOT NULL"
+            " AND (changed->>'forfeit_awards')::int >= 1"
+        ).fetchone()
+        assert runs >= 1
+    finally:
+        award_ids = [pk for table, pk in created if table == "awards_award"]
+        user_ids = [pk for table, pk in created if table == "accounts_user"]
+        real_db.execute("DELETE FROM awards_awardevent WHERE award_id = ANY(%s)", [award_ids])
+        real_db.execute("DELETE FROM notifications_notification WHERE user_id = ANY(%s)", [user_ids])
+        for table, pk in reversed(created):
+            real_db.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE id = %s", [pk])
