@@ -63,6 +63,7 @@ def jsonable(value: Any) -> Any:
 
 
 def as_date(value: Any) -> date | None:
+    """A YAML date or an ISO string as a date; None and "" stay None."""
     if value in (None, ""):
         return None
     return value if isinstance(value, date) else date.fromisoformat(str(value))

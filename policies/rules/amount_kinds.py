@@ -12,7 +12,7 @@ from typing import Any
 
 from common.errors import BadInput
 
-from .formatting import cents, money_words, percent_words, plain, to_decimal, yuan_text
+from .formatting import money_words, percent_words, plain, to_cents, to_decimal, yuan_text
 
 FLOOR_WORDS = ("下限", "不低于", "不少于")
 
@@ -87,7 +87,7 @@ def percent_of(ctx: Context, spec: dict[str, Any], cap: Decimal | None) -> tuple
     base = base_figure(ctx, spec)
     if base is None:
         return None, (cap if bound != "floor" else None)
-    raw = cents(base * percent / 100)
+    raw = to_cents(base * percent / 100)
     unit = spec.get("base_unit") or rule.get("base_unit") or "元"
     shown = yuan_text(base) if unit == "元" else f"{plain(base)} {unit}"
     ctx.say(f"{base_label(spec, rule)} {shown} × {percent_words(percent)} = {yuan_text(raw)}")
@@ -163,7 +163,7 @@ def kind_rate(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
     base = base_figure(ctx, spec)
     if rate is None or base is None:
         return None, None
-    value = cents(base * rate)
+    value = to_cents(base * rate)
     base_unit = spec.get("base_unit") or "元"
     shown = yuan_text(base) if base_unit == "元" else f"{plain(base)} {base_unit}"
     ctx.say(f"{base_label(spec, rule)} {shown} × {plain(rate)}{unit} = {yuan_text(value)}")
@@ -181,11 +181,11 @@ def pick_tier(ctx: Context, tiers: list[dict[str, Any]]) -> dict[str, Any] | Non
         base = base_figure(ctx, rule)
         if base is None:
             return None
-        reached = [t for t in tiers if number(t.get("min_base")) is not None and base >= number(t["min_base"])]
+        reached = [(floor, t) for t in tiers if (floor := number(t.get("min_base"))) is not None and base >= floor]
         if not reached:
             ctx.say(f"{base_label(rule, rule)} {yuan_text(base)} 未达到最低档次。")
             return {"label": "未达到档次", "amount_yuan": 0}
-        return max(reached, key=lambda t: number(t["min_base"]) or Decimal(0))
+        return max(reached, key=lambda pair: pair[0])[1]
     choice = ctx.declared.get(key)
     if choice in (None, ""):
         options = "、".join(str(t.get("label") or t.get("condition") or t.get("key")) for t in tiers)
@@ -294,7 +294,7 @@ def kind_brackets(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
         rate = number(band.get("percent")) or Decimal(0)
         top = base if high is None else min(base, high)
         portion = max(Decimal(0), top - low)
-        part = cents(portion * rate / 100) or Decimal(0)
+        part = to_cents(portion * rate / 100)
         span = f"{money_words(low)}至{money_words(high)}" if high is not None else f"超过{money_words(low)}"
         ctx.say(f"{span}的部分 {yuan_text(portion)} × {percent_words(rate)} = {yuan_text(part)}")
         total += part
@@ -318,7 +318,7 @@ def kind_other(ctx: Context) -> tuple[Decimal | None, Decimal | None]:
         rent = ctx.figure(str(rule.get("base_field") or "base"), "月租金")
         if rent is None:
             return None, None
-        value = cents(rent * months) or Decimal(0)
+        value = to_cents(rent * months)
         ctx.say(f"月租金 {yuan_text(rent)} × {plain(months)}个月 = {yuan_text(value)}（下限，不少于）")
         return value, None
     ctx.say(f"{rule.get('note') or '原文未规定金额'}；金额由审核部门按规定核定。")

@@ -129,6 +129,8 @@ def _brackets(rule: dict[str, Any]) -> str:
 def _rate(rule: dict[str, Any]) -> str:
     rate = rule.get("rate", rule.get("rate_yuan_per_unit", rule.get("rate_yuan_per_watt")))
     unit = rule.get("rate_unit") or ("元/瓦" if rule.get("rate_yuan_per_watt") is not None else "")
+    if rate is None:
+        return _give(rule, f"按{_base(rule)}给予{_noun(rule)}（标准未规定）")
     if rule.get("bound") == "floor":
         return _give(rule, f"按不少于{plain(rate)}{unit}{_base(rule)}的标准给予{_noun(rule)}")
     return _give(rule, f"按{_base(rule)}×{plain(rate)}{unit}给予{_noun(rule)}")
@@ -163,8 +165,9 @@ def _unit_prefix(rule: dict[str, Any]) -> str:
 
 def _extras(rule: dict[str, Any]) -> list[str]:
     extras = []
-    if rule.get("max_base_yuan", rule.get("max_loan_yuan")) is not None:
-        extras.append(f"计算基数最高{money_words(rule.get('max_base_yuan', rule.get('max_loan_yuan')))}")
+    max_base = rule.get("max_base_yuan", rule.get("max_loan_yuan"))
+    if max_base is not None:
+        extras.append(f"计算基数最高{money_words(max_base)}")
     if rule.get("kind") != "other" and rule.get("min_yuan") is not None:
         extras.append(f"不少于{money_words(rule['min_yuan'])}")
     split = rule.get("rank_split")

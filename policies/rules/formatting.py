@@ -41,6 +41,11 @@ def cents(value: Decimal | None) -> Decimal | None:
     """Round to 分 (two places, half up) as payments are made; None stays None."""
     if value is None:
         return None
+    return to_cents(value)
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """Round a figure to 分 (two places, half up)."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -53,7 +58,7 @@ def plain(value: Decimal | int | float) -> str:
 
 def yuan_text(value: Decimal) -> str:
     """Working-line money: 3250000000 → "3,250,000,000.00 元"."""
-    return f"{cents(value):,.2f} 元"
+    return f"{to_cents(value):,.2f} 元"
 
 
 def money_words(value: Decimal | int | float) -> str:
