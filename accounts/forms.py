@@ -1,9 +1,48 @@
 """Sign-up and sign-in forms (Chinese labels; the services check the values)."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
 
 from .models import District
+
+# Django 5.2's zh-hans catalogue lacks some password messages (its msgid changed); say them here.
+PASSWORD_MESSAGES = {
+    "password_too_short": "密码太短：至少需要 {min_length} 个字符。",
+    "password_entirely_numeric": "密码不能全是数字。",
+    "password_too_common": "这个密码太常见了，请换一个不容易被猜到的密码。",
+}
+
+
+def chinese_password_error(error: ValidationError) -> ValidationError:
+    """The same error with a Chinese message where Django's own is not translated."""
+    template = PASSWORD_MESSAGES.get(error.code or "")
+    if template is None:
+        return error
+    return ValidationError(template.format(**(error.params or {})), code=error.code)
+
+
+def password_error_messages(exc: ValidationError) -> list[str]:
+    return [str(chinese_password_error(e).message) for e in exc.error_list]
+
+
+class ChinesePasswordErrorsMixin:
+    password_field = "new_password2"
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        errors = self._errors  # type: ignore[attr-defined]
+        if errors and self.password_field in errors:
+            fixed = [chinese_password_error(e) for e in errors[self.password_field].as_data()]
+            errors[self.password_field] = self.error_class(fixed, renderer=self.renderer)  # type: ignore[attr-defined]
+
+
+class ChineseSetPasswordForm(ChinesePasswordErrorsMixin, SetPasswordForm):
+    pass
+
+
+class ChinesePasswordChangeForm(ChinesePasswordErrorsMixin, PasswordChangeForm):
+    pass
 
 
 class LoginForm(AuthenticationForm):

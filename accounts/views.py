@@ -14,8 +14,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from enterprises.services import enterprise_register
 
-from .forms import ChineseResetForm, LoginForm, RegisterForm
+from .forms import ChinesePasswordChangeForm, ChineseResetForm, ChineseSetPasswordForm, LoginForm, RegisterForm
 from .models import Role
+
+
+def posted(request: HttpRequest):
+    return request.POST if request.method == "POST" else None
 
 
 def home_for(user) -> str:
@@ -41,6 +45,7 @@ class SignOutView(auth_views.LogoutView):
 
 
 class PasswordChange(auth_views.PasswordChangeView):
+    form_class = ChinesePasswordChangeForm
     template_name = "registration/password_change_form.html"
     success_url = reverse_lazy("accounts:password-change-done")
 
@@ -62,6 +67,7 @@ class PasswordResetDone(auth_views.PasswordResetDoneView):
 
 
 class PasswordResetConfirm(auth_views.PasswordResetConfirmView):
+    form_class = ChineseSetPasswordForm
     template_name = "registration/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password-reset-complete")
 
@@ -75,7 +81,7 @@ def register(request: HttpRequest) -> HttpResponse:
     """企业注册: the enterprise and its administrator in one go, then signed in."""
     if request.user.is_authenticated:
         return redirect(home_for(request.user))
-    form = RegisterForm(request.POST or None)
+    form = RegisterForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -116,10 +116,12 @@ def enterprise_update_profile(*, actor: User, enterprise_id: int, data: dict[str
 def _password_errors(password: str, user: User) -> list[str]:
     from django.contrib.auth.password_validation import validate_password
 
+    from accounts.forms import password_error_messages
+
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
-        return list(exc.messages)
+        return password_error_messages(exc)
     return []
 
 
