@@ -107,6 +107,26 @@ class MaterialUploadApi(APIView):
         return Response(MaterialOutput(material).data, status=status.HTTP_201_CREATED)
 
 
+class MaterialReuseApi(APIView):
+    """POST {"kind", "source_material"}: use a file already handed in with another case (R18)."""
+
+    class InputSerializer(serializers.Serializer):
+        kind = serializers.CharField()
+        source_material = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={201: MaterialOutput})
+    def post(self, request: Request, application_id: int) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        material = services.material_reuse(
+            actor=request.user,
+            application_id=application_id,
+            kind=data.validated_data["kind"],
+            source_material_id=data.validated_data["source_material"],
+        )
+        return Response(MaterialOutput(material).data, status=status.HTTP_201_CREATED)
+
+
 class MaterialDownloadApi(APIView):
     def get(self, request: Request, application_id: int, material_id: int) -> FileResponse:
         from .views import material_response

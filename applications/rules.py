@@ -79,14 +79,8 @@ def exclusivity_warnings(application: Application) -> list[str]:
         .select_related("item")
     )
     group = application.item.exclusivity_group
-    messages = [
-        f"您已申报同类政策“{o.item.name}”（申报件 #{o.pk}）。{RULE}"
-        for o in others
-    ]
-    messages += [
-        f"您已获得同类政策“{a.item.name}”奖励 {a.amount} 元（{a.year}年度）。{RULE}"
-        for a in awards
-    ]
+    messages = [f"您已申报同类政策“{o.item.name}”（申报件 #{o.pk}）。{RULE}" for o in others]
+    messages += [f"您已获得同类政策“{a.item.name}”奖励 {a.amount} 元（{a.year}年度）。{RULE}" for a in awards]
     if messages and group is not None:
         messages.insert(0, f"本事项属于同类政策组“{group.name}”。")
     return messages

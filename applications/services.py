@@ -190,9 +190,12 @@ def material_upload(*, actor: User, application_id: int, kind: str, upload: Uplo
     allowed, why = can_edit_application(actor, application)
     if not allowed:
         raise PermissionDenied(why)
-    if application.state not in (State.DRAFT, State.RETURNED):
-        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能上传材料。")
     kinds = {m["kind"]: m for m in application.item.materials}
+    late_deferrable = application.state in (State.SUBMITTED, State.DISTRICT_REVIEW) and kinds.get(kind, {}).get(
+        "deferrable"
+    )
+    if application.state not in (State.DRAFT, State.RETURNED) and not late_deferrable:
+        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能上传材料。")
     if kind not in kinds:
         raise BadInput(
             f"“{kind}”不在本事项的申报材料清单中。可上传：{'、'.join(m['label'] for m in kinds.values())}。",
@@ -227,9 +230,81 @@ def material_upload(*, actor: User, application_id: int, kind: str, upload: Uplo
     return material
 
 
-def missing_materials(application: Application) -> list[str]:
+@transaction.atomic
+def material_reuse(*, actor: User, application_id: int, kind: str, source_material_id: int) -> Material:
+    """Materials library (R18): use a file the enterprise already handed in with another case
+    (营业执照, a year's statements) instead of uploading it again. The new version points at the
+    same stored file. Errors: 404 a material that is not the enterprise's, 400 wrong kind."""
+    application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
+    allowed, why = can_edit_application(actor, application)
+    if not allowed:
+        raise PermissionDenied(why)
+    if application.state not in (State.DRAFT, State.RETURNED):
+        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能更换材料。")
+    if kind not in {m["kind"] for m in application.item.materials}:
+        raise BadInput(f"“{kind}”不在本事项的申报材料清单中。", code="bad_kind")
+    source = Material.objects.filter(
+        pk=source_material_id, application__enterprise_id=application.enterprise_id
+    ).first()
+    if source is None:
+        raise NotFound("未找到可复用的材料。")
+    previous = Material.objects.filter(application=application, kind=kind).order_by("-version").first()
+    Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
+    return Material.objects.create(
+        application=application,
+        kind=kind,
+        version=(previous.version + 1) if previous else 1,
+        is_current=True,
+        storage_key=source.storage_key,
+        file=source.file.name,
+        original_name=source.original_name,
+        content_type=source.content_type,
+        size=source.size,
+        sha256=source.sha256,
+        uploaded_by=actor,
+    )
+
+
+def reusable_materials(application: Application) -> dict[str, list[Material]]:
+    """For each material kind of the item, the enterprise's current files of that kind in its
+    other cases (newest first): what the materials library can offer instead of an upload."""
+    kinds = [m["kind"] for m in application.item.materials]
+    found: dict[str, list[Material]] = {k: [] for k in kinds}
+    qs = (
+        Material.objects.filter(application__enterprise_id=application.enterprise_id, kind__in=kinds, is_current=True)
+        .exclude(application=application)
+        .select_related("application__item")
+        .order_by("-created_at")
+    )
+    seen: set[str] = set()
+    for material in qs:
+        if material.sha256 in seen:
+            continue
+        seen.add(material.sha256)
+        found[material.kind].append(material)
+    return found
+
+
+def missing_materials(application: Application, *, include_deferrable: bool = True) -> list[str]:
+    """Labels of required materials not yet uploaded (容缺 materials only if asked)."""
     present = set(application.materials.filter(is_current=True).values_list("kind", flat=True))
-    return [m["label"] for m in application.item.materials if m.get("required", True) and m["kind"] not in present]
+    return [
+        m["label"]
+        for m in application.item.materials
+        if m.get("required", True) and m["kind"] not in present and (include_deferrable or not m.get("deferrable"))
+    ]
+
+
+def _deferred(application: Application) -> list[str]:
+    """容缺受理: required materials the item lets the enterprise hand in after acceptance."""
+    present = set(application.materials.filter(is_current=True).values_list("kind", flat=True))
+    return [m["label"] for m in application.item.materials if m.get("deferrable") and m["kind"] not in present]
+
+
+def _deferred_extra(application_id: int) -> dict[str, Any]:
+    application = Application.objects.select_related("item").filter(pk=application_id).first()
+    deferred = _deferred(application) if application is not None else []
+    return {"deferred_materials": deferred} if deferred else {}
 
 
 def _check_complete(application: Application) -> None:
@@ -237,7 +312,7 @@ def _check_complete(application: Application) -> None:
         application.declared = clean_declared(application.item.declared_fields, application.declared, require_all=True)
     except ValidationError as exc:
         raise exc
-    missing = missing_materials(application)
+    missing = missing_materials(application, include_deferrable=False)
     if missing:
         raise BadInput(f"尚缺以下必交材料：{'、'.join(missing)}。请上传后再提交。", code="materials_missing")
 
@@ -256,8 +331,10 @@ def _check_not_listed(application: Application, what: str) -> None:
 # --- the enterprise's steps --------------------------------------------------------------------
 
 
+@transaction.atomic
 def application_submit(*, actor: User, application_id: int, commitment_signed: bool) -> Application:
-    """Submit a draft inside the round's window, complete, with the 承诺书 signed.
+    """Submit a draft inside the round's window, complete, with the 承诺书 signed. An item in
+    即申即享 mode is approved at once when every criterion passes (an award is created).
 
     Errors: 400 commitment not signed / figures or materials missing, 403 on the dishonesty list,
     409 outside the window or wrong state."""
@@ -289,9 +366,38 @@ def application_submit(*, actor: User, application_id: int, commitment_signed: b
             "commitment_signed_at": now,
         }
 
-    return application_transition(
-        application_id=application_id, action="submit", actor=actor, precheck=precheck, extra={"commitment": "signed"}
+    application = application_transition(
+        application_id=application_id,
+        action="submit",
+        actor=actor,
+        precheck=precheck,
+        extra={"commitment": "signed", **_deferred_extra(application_id)},
     )
+    if application.item.mode == "instant":
+        application = _instant_grant(application)
+    return application
+
+
+def _instant_grant(application: Application) -> Application:
+    """即申即享: approve with the suggested amount and create the award, if nothing needs a person."""
+    reasons = (application.eligibility or {}).get("reasons", [])
+    automatic = application.eligibility.get("eligible") is True and all(r.get("passed") is True for r in reasons)
+    if not automatic or not application.suggested_amount or application.suggested_amount <= 0 or _deferred(application):
+        return application
+    from awards.services import award_create_instant
+
+    def precheck(app: Application) -> dict[str, Any]:
+        return {"amount": app.suggested_amount, "city_decided_at": timezone.now()}
+
+    application = application_transition(
+        application_id=application.pk,
+        action="instant_approve",
+        actor=None,
+        precheck=precheck,
+        reason="即申即享：各项条件均自动核验通过，按标准自动审定。",
+    )
+    award_create_instant(application=application)
+    return application
 
 
 def application_withdraw(*, actor: User, application_id: int, reason: str = "") -> Application:
@@ -379,6 +485,11 @@ def application_approve(*, actor: User, application_id: int, reason: str = "", o
     reviewer overrides it with a written reason. Errors: 409 opinions missing or disagreeing."""
 
     def precheck(application: Application) -> dict[str, Any]:
+        deferred = _deferred(application)
+        if deferred:
+            raise Conflict(
+                f"容缺受理的材料尚未补齐：{'、'.join(deferred)}，补齐后方可审核通过。", code="deferred_missing"
+            )
         missing, disagree = opinion_status(application)
         if missing:
             raise Conflict(f"尚缺以下会审部门意见：{'、'.join(missing)}，暂不能审核通过。", code="opinions_missing")

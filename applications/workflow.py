@@ -59,6 +59,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("city_reject", {State.CITY_REVIEW}, State.CITY_REJECTED, "city_approver", True, "审定不通过"),
         _t("city_return", {State.CITY_REVIEW}, State.DISTRICT_REVIEW, "city_approver", True, "退回属地"),
         _t("expire", {State.DRAFT, State.RETURNED}, State.EXPIRED, SYSTEM, False, "逾期"),
+        # 即申即享 (R50): an item in instant mode is approved by the system on submission when
+        # every criterion passes automatically; otherwise the case goes the ordinary way.
+        _t("instant_approve", {State.SUBMITTED}, State.APPROVED, SYSTEM, False, "即申即享自动审定"),
     ]
 }
 

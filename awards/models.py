@@ -146,3 +146,72 @@ class AwardEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_state}→{self.to_state}"
+
+
+class AutoGrantBatch(BaseModel):
+    """A 免申即享 list for one item and year: matched from enterprise data or uploaded from
+    统计/税务, checked row by row, reviewed, then approved into claimable awards (R49–R51)."""
+
+    class Origin(models.TextChoices):
+        MATCH = "match", "按企业数据自动匹配"
+        UPLOAD = "upload", "部门名单导入"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "待审核"
+        APPROVED = "approved", "已审核并上线"
+        DISCARDED = "discarded", "已作废"
+
+    item = models.ForeignKey(
+        "policies.PolicyItem", verbose_name="政策事项", on_delete=models.PROTECT, related_name="auto_batches"
+    )
+    year = models.PositiveSmallIntegerField("奖励年度")
+    origin = models.CharField("来源", max_length=16, choices=Origin.choices)
+    source_name = models.CharField("来源说明", max_length=255, blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField("审核时间", null=True, blank=True)
+    claim_deadline = models.DateTimeField("申领截止", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "免申即享名单"
+        verbose_name_plural = "免申即享名单"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.year}年度 免申即享名单 #{self.pk}"
+
+
+class AutoGrantEntry(models.Model):
+    """One row of a 免申即享 list, with the result of its check."""
+
+    batch = models.ForeignKey(AutoGrantBatch, verbose_name="名单", on_delete=models.CASCADE, related_name="entries")
+    row_number = models.PositiveIntegerField("行号")
+    credit_code = models.CharField("统一社会信用代码", max_length=32)
+    name = models.CharField("企业名称", max_length=128, blank=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name="企业", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField("金额（元）", max_digits=14, decimal_places=2, null=True, blank=True)
+    ok = models.BooleanField("校验通过", default=False)
+    problems = models.JSONField("问题", default=list, blank=True)
+    award = models.OneToOneField(
+        Award, verbose_name="奖励", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "免申即享名单条目"
+        verbose_name_plural = "免申即享名单条目"
+        ordering = ["batch", "row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.credit_code} {self.name}"

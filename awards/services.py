@@ -185,6 +185,40 @@ def awards_publish(
     return result
 
 
+def award_create_instant(*, application: Application) -> Award:
+    """即申即享: the award of a case the system approved on submission, claimable at once for the
+    round's claim period. Called only by applications.services inside the submit transaction."""
+    from datetime import timedelta
+
+    from common.timeutil import end_of_day_exclusive, local_date
+
+    round_ = application.round
+    item = application.item
+    assert application.amount is not None
+    city, district = split_shares(application.amount, item.funding or {})
+    award = Award.objects.create(
+        application=application,
+        enterprise_id=application.enterprise_id,
+        item=item,
+        round=round_,
+        district_id=application.district_id,
+        source=Award.Source.INSTANT,
+        year=award_year(round_),
+        amount=application.amount,
+        city_share=city,
+        district_share=district,
+        district_pays_first=bool((item.funding or {}).get("district_pays_first", False)),
+        claim_deadline=end_of_day_exclusive(local_date() + timedelta(days=round_.claim_days)),
+    )
+    _record(award, actor=None, action="publish", from_state="", to_state=AwardState.CLAIMABLE, reason="即申即享")
+    _notify(award, "publish", "")
+    if item.exclusivity_group_id:
+        awards_resolve_exclusivity(
+            enterprise_id=award.enterprise_id, group_id=item.exclusivity_group_id, year=award.year
+        )
+    return award
+
+
 def awards_resolve_exclusivity(*, enterprise_id: int, group_id: int, year: int) -> list[Award]:
     """从优、就高、不重复: of one enterprise's live awards in a group and year, the highest stands;
     the others not yet paid are cancelled with that reason. Returns the cancelled awards."""

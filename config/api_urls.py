@@ -5,6 +5,7 @@ from django.urls import path
 from accounts.apis import TokenApi
 from applications import apis as app_apis
 from awards import apis as award_apis
+from awards import auto_apis
 from enterprises.apis import EnterpriseMeApi
 from policies import apis as policy_apis
 from reviews import apis as review_apis
@@ -28,6 +29,7 @@ urlpatterns = [
         app_apis.MaterialDownloadApi.as_view(),
         name="api-material-download",
     ),
+    path(f"{A}/materials/reuse/", app_apis.MaterialReuseApi.as_view(), name="api-application-material-reuse"),
     path(f"{A}/opinions/", review_apis.OpinionListCreateApi.as_view(), name="api-application-opinions"),
     path(f"{A}/submit/", app_apis.ApplicationSubmitApi.as_view(), name="api-application-submit"),
     path(f"{A}/withdraw/", app_apis.ApplicationWithdrawApi.as_view(), name="api-application-withdraw"),
@@ -42,6 +44,9 @@ urlpatterns = [
     path("city-lists/", review_apis.CityListListCreateApi.as_view(), name="api-city-lists"),
     path("city-lists/<int:city_list_id>/", review_apis.CityListDetailApi.as_view(), name="api-city-list"),
     path("city-lists/<int:city_list_id>/submit/", review_apis.CityListSubmitApi.as_view(), name="api-city-list-submit"),
+    path("auto-grants/", auto_apis.AutoBatchCreateApi.as_view(), name="api-auto-grants"),
+    path("auto-grants/<int:batch_id>/", auto_apis.AutoBatchDetailApi.as_view(), name="api-auto-grant"),
+    path("auto-grants/<int:batch_id>/approve/", auto_apis.AutoBatchApproveApi.as_view(), name="api-auto-grant-approve"),
     path("awards/", award_apis.AwardListApi.as_view(), name="api-awards"),
     path("awards/<int:award_id>/", award_apis.AwardDetailApi.as_view(), name="api-award"),
     path("awards/<int:award_id>/history/", award_apis.AwardHistoryApi.as_view(), name="api-award-history"),

@@ -67,6 +67,15 @@ ROUTES = {
     ],
     "api-application-history": ("GET", "/api/v1/applications/{app}/history/", None, "app"),
     "api-application-materials": ("POST", "/api/v1/applications/{app}/materials/", "upload", "app"),
+    "api-application-material-reuse": (
+        "POST",
+        "/api/v1/applications/{app}/materials/reuse/",
+        {"kind": "explanation", "source_material": 1},
+        "app",
+    ),
+    "api-auto-grants": ("POST", "/api/v1/auto-grants/", "auto_body", None),
+    "api-auto-grant": ("GET", "/api/v1/auto-grants/{batch}/", None, "batch"),
+    "api-auto-grant-approve": ("POST", "/api/v1/auto-grants/{batch}/approve/", "deadline_body", "batch"),
     "api-material-download": ("GET", "/api/v1/applications/{app}/materials/{material}/download/", None, "app"),
     "api-application-opinions": [
         ("GET", "/api/v1/applications/{app}/opinions/", None, "app"),
@@ -114,6 +123,7 @@ ALLOWED = {
     ("api-rounds", "GET"): AUTHED,
     ("api-round", "GET"): AUTHED,
     ("api-rounds", "POST"): {"policy_admin"},
+    ("api-auto-grants", "POST"): {"policy_admin"},
     ("api-round", "PATCH"): {"policy_admin"},
     ("api-round-publish", "POST"): {"fund_shangcheng", "fund_xihu"},
     ("api-enterprise-me", "GET"): ENTERPRISES,
@@ -129,6 +139,8 @@ ALLOWED = {
     ("api-application-return", "POST"): {"rev_shangcheng", "rev_xihu"},
     ("api-application-reject", "POST"): {"rev_shangcheng", "rev_xihu"},
     ("api-city-list", "GET"): AUTHED,
+    ("api-auto-grant", "GET"): AUTHED,
+    ("api-auto-grant-approve", "POST"): {"policy_admin"},
     ("api-award", "GET"): AUTHED,
     ("api-award-history", "GET"): AUTHED,
     ("api-award-claim", "POST"): {"ent_c"},
@@ -141,13 +153,30 @@ def world(demo):
     app_xh = make_under_review(demo, "ent_b", retail="100")  # 西湖区, district_review
     award = make_award(demo, "ent_c", retail="3100000000")  # 上城区, claimable; its city list is done
     city_list = CityList.objects.get(applications__award=award)
+    from awards.models import AutoGrantBatch
+    from policies.models import PolicyItem
+
+    auto_item = PolicyItem.objects.get(code="SP-001")
+    auto_item.mode = "auto"
+    auto_item.save()
+    batch = AutoGrantBatch.objects.create(
+        item=auto_item, year=2026, origin="match", created_by=demo.users["policy_admin"]
+    )
     viewers = {
         ("app", app_sc.pk): {"ent_a", "rev_shangcheng", "tax_shangcheng", "policy_admin", "auditor"},
         ("app", app_xh.pk): {"ent_b", "rev_xihu", "tax_xihu", "policy_admin", "auditor"},
         ("award", award.pk): {"ent_c", "rev_shangcheng", "fund_shangcheng", "city_approver", "policy_admin", "auditor"},
         ("city_list", city_list.pk): {"rev_shangcheng", "fund_shangcheng", "city_approver", "policy_admin", "auditor"},
+        ("batch", batch.pk): {"policy_admin", "auditor"},
     }
-    return {"demo": demo, "apps": [app_sc, app_xh], "award": award, "city_list": city_list, "viewers": viewers}
+    return {
+        "demo": demo,
+        "apps": [app_sc, app_xh],
+        "award": award,
+        "city_list": city_list,
+        "batch": batch,
+        "viewers": viewers,
+    }
 
 
 def _body(spec, world, obj_app=None):
@@ -161,6 +190,8 @@ def _body(spec, world, obj_app=None):
         }
     if spec == "deadline_body":
         return {"claim_deadline": (timezone.now() + timedelta(days=30)).isoformat()}
+    if spec == "auto_body":
+        return {"item": world["batch"].item_id, "year": 2026, "origin": "match"}
     if spec == "create_body":
         return {"round": demo.p14_round.pk}
     if spec == "city_list_body":
@@ -203,6 +234,8 @@ def test_role_route_matrix(world):
                 targets = [("award", world["award"].pk)]
             elif kind == "city_list":
                 targets = [("city_list", world["city_list"].pk)]
+            elif kind == "batch":
+                targets = [("batch", world["batch"].pk)]
             for target_kind, target_id in targets:
                 fields = {
                     "policy": demo.p14_round.item_id,
@@ -210,6 +243,7 @@ def test_role_route_matrix(world):
                     "app": target_id,
                     "award": target_id,
                     "city_list": target_id,
+                    "batch": target_id,
                 }
                 if kind == "app":
                     material = Material.objects.filter(application_id=target_id).first()
