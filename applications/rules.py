@@ -18,19 +18,23 @@ class Assessment:
 
 
 def already_received(application: Application) -> Decimal:
-    """What the enterprise already got under the same item (for per-year/lifetime caps)."""
+    """What the enterprise already got under the same item, for the rule's period caps: only the
+    same award year when the cap is per year (每年最高), every year for total or lifetime caps."""
     from django.db.models import Sum
 
     from awards.models import Award
+    from awards.services import award_year
     from awards.workflow import AwardState
 
-    total = (
-        Award.objects.filter(enterprise_id=application.enterprise_id, item_id=application.item_id)
-        .exclude(application_id=application.pk)
-        .filter(state__in=[AwardState.CLAIMABLE, AwardState.CLAIMED, AwardState.PAID])
-        .aggregate(s=Sum("amount"))["s"]
-    )
-    return total or Decimal(0)
+    qs = Award.objects.filter(
+        enterprise_id=application.enterprise_id,
+        item_id=application.item_id,
+        state__in=[AwardState.CLAIMABLE, AwardState.CLAIMED, AwardState.PAID],
+    ).exclude(application_id=application.pk)
+    rule = application.item.amount_rule or {}
+    if rule.get("annual_cap_yuan") is not None and not (rule.get("total_cap_yuan") or rule.get("lifetime_cap_yuan")):
+        qs = qs.filter(year=award_year(application.round))
+    return qs.aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 
 def assess(application: Application) -> Assessment:
