@@ -69,10 +69,17 @@ class ApplicationOutput(serializers.ModelSerializer):
 class ApplicationDetailOutput(ApplicationOutput):
     materials = serializers.SerializerMethodField()
     commitment_signed_at = serializers.DateTimeField(read_only=True)
+    conflicts = serializers.SerializerMethodField()
 
     class Meta(ApplicationOutput.Meta):
-        fields = [*ApplicationOutput.Meta.fields, "materials", "commitment_signed_at"]
+        fields = [*ApplicationOutput.Meta.fields, "materials", "commitment_signed_at", "conflicts"]
         read_only_fields = fields
+
+    def get_conflicts(self, obj: Application) -> list[str]:
+        """从优、就高、不重复: other cases and awards of the same group, as they stand now."""
+        from .rules import exclusivity_warnings
+
+        return exclusivity_warnings(obj)
 
     def get_materials(self, obj: Application) -> list[dict]:
         return MaterialOutput(obj.materials.filter(is_current=True).order_by("kind"), many=True).data
