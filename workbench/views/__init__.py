@@ -1,0 +1,1 @@
+"""The officials' workbench (/workbench/): thin views over the apps' services and selectors."""
