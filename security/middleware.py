@@ -1,0 +1,136 @@
+"""Security middleware (SECURITY.md lists what each proves).
+
+- SecurityHeadersMiddleware: Content-Security-Policy, Permissions-Policy, `Cache-Control:
+  no-store` on every API answer and every page of a signed-in user, TRACE/CONNECT → 405, and a
+  log line for each refused request (401/403, and 404 for signed-in users: ASVS 16.3.2).
+- SessionGuardMiddleware: ends the session of a user who was deactivated, has been idle longer
+  than SESSION_IDLE_TIMEOUT, or signed in longer ago than SESSION_ABSOLUTE_TIMEOUT.
+- AuditActorMiddleware: tells PostgreSQL who acts (security/audit.py) for requests that may write.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from .audit import actor_label, reset_actor, set_actor
+
+logger = logging.getLogger("security")
+
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+AUTH_AT = "_security_auth_at"
+SEEN_AT = "_security_seen_at"
+SEEN_RESOLUTION = 60  # seconds: the last-seen stamp is rewritten at most once a minute
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _user_is_authenticated(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method not in ALLOWED_METHODS:
+            response: HttpResponse = HttpResponseNotAllowed(ALLOWED_METHODS, content="不支持该请求方法。")
+            response["Content-Type"] = "text/plain; charset=utf-8"
+        else:
+            response = self.get_response(request)
+        self._headers(request, response)
+        self._log_denial(request, response)
+        return response
+
+    def _headers(self, request: HttpRequest, response: HttpResponse) -> None:
+        if "Content-Security-Policy" not in response:
+            policy = settings.SECURITY_CSP
+            for prefix, override in getattr(settings, "SECURITY_CSP_OVERRIDES", {}).items():
+                if request.path.startswith(prefix):
+                    policy = override
+                    break
+            response["Content-Security-Policy"] = policy
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        response.setdefault("X-Content-Type-Options", "nosniff")
+        if _is_api(request) or _user_is_authenticated(request) or "Authorization" in request.headers:
+            patch_cache_control(response, no_store=True, private=True)
+            patch_vary_headers(response, ("Cookie", "Authorization"))
+
+    def _log_denial(self, request: HttpRequest, response: HttpResponse) -> None:
+        status = response.status_code
+        if status in (401, 403, 405, 429) or (status == 404 and _user_is_authenticated(request)):
+            logger.warning(
+                "请求被拒绝 status=%s method=%s path=%s actor=%s ip=%s",
+                status,
+                request.method,
+                request.path,
+                actor_label(getattr(request, "user", None)),
+                request.META.get("REMOTE_ADDR", ""),
+            )
+
+
+class SessionGuardMiddleware:
+    """Placed after AuthenticationMiddleware. Signs out (server-side: the session row is deleted
+    and the key rotated) a user whose account is inactive or whose session is too old."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.get("_auth_user_id"):
+            reason = self._expired(request)
+            if reason:
+                logout(request)
+                logger.info("会话结束 reason=%s path=%s", reason, request.path)
+                if reason in ("idle", "absolute") and not _is_api(request):
+                    messages.info(request, "您已较长时间未操作或登录时间过长，为保护账号安全已自动退出，请重新登录。")
+        return self.get_response(request)
+
+    def _expired(self, request: HttpRequest) -> str:
+        user = request.user
+        if not user.is_authenticated or not user.is_active:
+            return "inactive"
+        session = request.session
+        now = int(time.time())
+        auth_at = session.get(AUTH_AT)
+        seen_at = session.get(SEEN_AT)
+        if auth_at is None:  # a session from before this middleware: start counting now
+            session[AUTH_AT] = auth_at = now
+        if seen_at is not None and now - seen_at > settings.SESSION_IDLE_TIMEOUT:
+            return "idle"
+        if now - auth_at > settings.SESSION_ABSOLUTE_TIMEOUT:
+            return "absolute"
+        if seen_at is None or now - seen_at >= SEEN_RESOLUTION:
+            session[SEEN_AT] = now
+        return ""
+
+
+class AuditActorMiddleware:
+    """Sets `app.actor` for requests that may write (not GET/HEAD/OPTIONS) and resets it after.
+
+    API calls authenticated by token are named by security.authentication, which runs later
+    inside the view and overrides the value set here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in SAFE_METHODS:
+            return self.get_response(request)
+        set_actor(actor_label(getattr(request, "user", None)))
+        try:
+            return self.get_response(request)
+        finally:
+            reset_actor()
