@@ -26,7 +26,7 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["enterprise", "organisation"]
     autocomplete_fields = ["enterprise", "organisation"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (
             "角色与所属",
             {"fields": ["role", "display_name", "phone", "enterprise", "is_enterprise_admin", "organisation"]},

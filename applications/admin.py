@@ -18,13 +18,13 @@ class ReadOnlyInline(admin.TabularInline):
 
 class EventInline(ReadOnlyInline):
     model = ApplicationEvent
-    fields = ["at", "actor", "action", "from_state", "to_state", "reason"]
+    fields = ("at", "actor", "action", "from_state", "to_state", "reason")
     readonly_fields = fields
 
 
 class MaterialInline(ReadOnlyInline):
     model = Material
-    fields = ["kind", "version", "is_current", "original_name", "content_type", "size", "sha256"]
+    fields = ("kind", "version", "is_current", "original_name", "content_type", "size", "sha256")
     readonly_fields = fields
 
 

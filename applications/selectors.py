@@ -38,12 +38,14 @@ def application_queryset_for(user: User) -> QuerySet[Application]:
         return qs
     if org is None:
         return qs.none()
+    if role in (Role.DISTRICT_REVIEWER, Role.FUND_OFFICER) and org.district_id is None:
+        return qs.none()
     if role == Role.DISTRICT_REVIEWER:
-        return qs.filter(district_id=org.district_id, item__bureau_function__in=org.handled_functions).exclude(
-            state=State.DRAFT
-        )
+        return qs.filter(
+            district_id=int(org.district_id or 0), item__bureau_function__in=org.handled_functions
+        ).exclude(state=State.DRAFT)
     if role == Role.FUND_OFFICER:
-        return qs.filter(district_id=org.district_id, state=State.APPROVED)
+        return qs.filter(district_id=int(org.district_id or 0), state=State.APPROVED)
     if role == Role.CO_REVIEWER:
         scoped = qs.filter(item_id__in=_items_reviewed_by(org.function)).exclude(
             state__in=(State.DRAFT, State.SUBMITTED, State.WITHDRAWN, State.EXPIRED)

@@ -82,7 +82,8 @@ class ApplicationDetailOutput(ApplicationOutput):
         return exclusivity_warnings(obj)
 
     def get_materials(self, obj: Application) -> list[dict]:
-        return MaterialOutput(obj.materials.filter(is_current=True).order_by("kind"), many=True).data
+        current = obj.materials.filter(is_current=True).order_by("kind")
+        return list(MaterialOutput(current, many=True).data)
 
 
 class EventOutput(serializers.ModelSerializer):

@@ -25,6 +25,7 @@ from common.errors import BadInput, Conflict, InvalidTransition, NotFound, Permi
 from common.money import yuan
 from common.timeutil import end_of_day_exclusive, local_date
 from deadlines.workdays import add_working_days
+from enterprises.models import Enterprise
 from enterprises.selectors import active_listing
 from notifications.services import notify_on_commit
 from policies.models import Round
@@ -150,7 +151,7 @@ def application_create(*, actor: User, round_id: int, declared: dict[str, Any] |
         enterprise_id=actor.enterprise_id,
         round=round_,
         item=round_.item,
-        district_id=actor.enterprise.district_id,
+        district_id=Enterprise.objects.values_list("district_id", flat=True).get(pk=actor.enterprise_id),
         declared=cleaned,
         created_by=actor,
     )

@@ -40,9 +40,9 @@ def material_response(*, user: User, application_id: int, material_id: int, inli
 def material_download(request: HttpRequest, application_id: int, material_id: int) -> FileResponse:
     try:
         return material_response(
-            user=request.user,
+            user=request.user,  # type: ignore[arg-type]  # login_required: never anonymous
             application_id=application_id,
-            material_id=material_id,  # type: ignore[arg-type]
+            material_id=material_id,
             inline=request.GET.get("inline") == "1",
         )
     except NotFound:

@@ -7,7 +7,7 @@ class AwardEventInline(admin.TabularInline):
     model = AwardEvent
     extra = 0
     can_delete = False
-    fields = ["at", "actor", "action", "from_state", "to_state", "reason"]
+    fields = ("at", "actor", "action", "from_state", "to_state", "reason")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

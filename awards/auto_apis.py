@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
+from common.apis import request_user
 from common.errors import NotFound
 
 from . import auto
@@ -50,7 +51,7 @@ class BatchOutput(serializers.ModelSerializer):
 
 
 def _batch(request: Request, batch_id: int) -> AutoGrantBatch:
-    if request.user.role not in (Role.POLICY_ADMIN, Role.AUDITOR):  # type: ignore[union-attr]
+    if request_user(request).role not in (Role.POLICY_ADMIN, Role.AUDITOR):
         raise NotFound()
     batch = AutoGrantBatch.objects.prefetch_related("entries").filter(pk=batch_id).first()
     if batch is None:
@@ -79,9 +80,11 @@ class AutoBatchCreateApi(APIView):
                 from common.errors import BadInput
 
                 raise BadInput("请上传名单文件（.xlsx 或 .csv）。")
-            batch = auto.auto_batch_from_upload(actor=request.user, item_id=v["item"], year=v["year"], upload=v["file"])
+            batch = auto.auto_batch_from_upload(
+                actor=request_user(request), item_id=v["item"], year=v["year"], upload=v["file"]
+            )
         else:
-            batch = auto.auto_batch_from_match(actor=request.user, item_id=v["item"], year=v["year"])
+            batch = auto.auto_batch_from_match(actor=request_user(request), item_id=v["item"], year=v["year"])
         return Response(BatchOutput(batch).data, status=status.HTTP_201_CREATED)
 
 
@@ -101,6 +104,6 @@ class AutoBatchApproveApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         awards = auto.auto_batch_approve(
-            actor=request.user, batch_id=batch_id, claim_deadline=data.validated_data["claim_deadline"]
+            actor=request_user(request), batch_id=batch_id, claim_deadline=data.validated_data["claim_deadline"]
         )
         return Response(AwardOutput(awards, many=True).data)

@@ -219,6 +219,13 @@ def award_create_instant(*, application: Application) -> Award:
     return award
 
 
+def _set_cancel_reason(reason: str) -> Precheck:
+    def precheck(award: Award) -> dict[str, Any]:
+        return {"cancelled_reason": reason}
+
+    return precheck
+
+
 def awards_resolve_exclusivity(*, enterprise_id: int, group_id: int, year: int) -> list[Award]:
     """从优、就高、不重复: of one enterprise's live awards in a group and year, the highest stands;
     the others not yet paid are cancelled with that reason. Returns the cancelled awards."""
@@ -245,7 +252,7 @@ def awards_resolve_exclusivity(*, enterprise_id: int, group_id: int, year: int) 
                 action="cancel",
                 actor=None,
                 reason=reason,
-                precheck=lambda a, r=reason: {"cancelled_reason": r},
+                precheck=_set_cancel_reason(reason),
                 extra={"superseded_by": best.pk},
             )
         )

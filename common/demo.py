@@ -392,13 +392,12 @@ def seed_cases(ref: dict[str, Any]) -> int:
     award_e6 = b.publish(e6_001, claim_by)
     b.publish(b_004, claim_by)
     b.publish(b_011, claim_by)  # 从优、就高、不重复: the lower of the two 技改 awards is cancelled
-    for app, ref in ((e6_009, "XH-2025-0101"), (e7_009, "XH-2025-0102")):
+    for app, reference in ((e6_009, "XH-2025-0101"), (e7_009, "XH-2025-0102")):
         award = b.publish(app, claim_by)
-        award_services.award_claim(
-            actor=b.ent_user(app.enterprise.users.first().username), award_id=award.pk, commitment_signed=True
-        )
+        owner = app.enterprise.users.get()
+        award_services.award_claim(actor=owner, award_id=award.pk, commitment_signed=True)
         award_services.award_pay(
-            actor=b.fund(app), award_id=award.pk, reference=ref, paid_on=today - timedelta(days=20)
+            actor=b.fund(app), award_id=award.pk, reference=reference, paid_on=today - timedelta(days=20)
         )
         award_services.award_recover(
             actor=b.fund(app),

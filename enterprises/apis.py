@@ -6,10 +6,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.apis import request_user
 from common.errors import BadInput, NotFound
 
 from . import services
-from .models import Designation, Enterprise
+from .models import Designation, Enterprise, SizeClass
 
 
 class DesignationOutput(serializers.ModelSerializer):
@@ -57,7 +58,7 @@ class EnterpriseInput(serializers.Serializer):
     address = serializers.CharField(required=False, allow_blank=True, max_length=255)
     legal_representative = serializers.CharField(required=False, allow_blank=True, max_length=64)
     industry = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    size_class = serializers.ChoiceField(required=False, choices=Enterprise._meta.get_field("size_class").choices)
+    size_class = serializers.ChoiceField(required=False, choices=SizeClass.choices)
     registered_on = serializers.DateField(required=False, allow_null=True)
     employees = serializers.IntegerField(required=False, allow_null=True, min_value=0)
     annual_revenue = serializers.DecimalField(
@@ -97,5 +98,7 @@ class EnterpriseMeApi(APIView):
             )
         data = EnterpriseInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.enterprise_update_profile(actor=request.user, enterprise_id=enterprise.pk, data=data.validated_data)
+        services.enterprise_update_profile(
+            actor=request_user(request), enterprise_id=enterprise.pk, data=data.validated_data
+        )
         return Response(EnterpriseOutput(self._enterprise(request)).data)

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.apis import request_user
 from common.errors import NotFound
 
 from . import services
@@ -136,7 +137,7 @@ class RoundListCreateApi(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         qs = round_list(state=self.request.query_params.get("state", ""))
         item = self.request.query_params.get("item") or self.request.query_params.get("policy")
-        return qs.filter(item_id=item) if item and str(item).isdigit() else qs
+        return qs.filter(item_id=int(item)) if item and str(item).isdigit() else qs
 
     @extend_schema(request=RoundInput, responses={201: RoundOutput})
     def post(self, request: Request) -> Response:
@@ -144,7 +145,7 @@ class RoundListCreateApi(ListAPIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         round_ = services.round_create(
-            actor=request.user,
+            actor=request_user(request),
             item_id=fields.pop("item"),
             opens_at=fields.pop("opens_at"),
             closes_at=fields.pop("closes_at"),
@@ -167,5 +168,5 @@ class RoundDetailApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.pop("item", None)
-        round_ = services.round_update(actor=request.user, round_id=round_id, data=fields)
+        round_ = services.round_update(actor=request_user(request), round_id=round_id, data=fields)
         return Response(RoundOutput(round_).data)
