@@ -241,8 +241,13 @@ def amount_maximum(application: Application, *, already_received: Decimal) -> De
 
 
 def city_lists_by_district(qs: QuerySet[CityList]) -> list[dict[str, Any]]:
-    """Lists grouped per district, each with its case count, one query."""
-    lists = list(qs.annotate(n_cases=Count("applications")).order_by("district__sort_order", "district_id", "-id"))
+    """Lists grouped per district, each with its case count and cases awaiting the city, one query."""
+    lists = list(
+        qs.annotate(
+            n_cases=Count("applications"),
+            n_pending=Count("applications", filter=Q(applications__state=State.CITY_REVIEW)),
+        ).order_by("district__sort_order", "district_id", "-id")
+    )
     groups: dict[int, dict[str, Any]] = {}
     for city_list in lists:
         group = groups.setdefault(city_list.district_id, {"district": city_list.district, "lists": []})

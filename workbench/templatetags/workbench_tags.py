@@ -1,5 +1,6 @@
 """Display helpers for the workbench templates: money, state badges, workflow labels."""
 
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.html import format_html
 from applications.workflow import TRANSITIONS, State
 from awards.workflow import AWARD_TRANSITIONS, AwardState
 from common.money import format_wan, format_yuan
+from common.timeutil import SHANGHAI
 
 register = template.Library()
 
@@ -52,6 +54,14 @@ def action_label(code: str) -> str:
 @register.filter
 def award_action_label(code: str) -> str:
     return AWARD_ACTIONS.get(code, code)
+
+
+@register.filter
+def end_day(deadline: datetime | None) -> date | None:
+    """The last day an end-of-day deadline covers: 2026-12-10 00:00 (+08:00) → 2026-12-09."""
+    if deadline is None:
+        return None
+    return (deadline - timedelta(seconds=1)).astimezone(SHANGHAI).date()
 
 
 @register.filter
