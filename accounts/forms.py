@@ -95,7 +95,7 @@ class RegisterForm(forms.Form):
     password = forms.CharField(
         label="密码",
         strip=False,
-        help_text="至少10位，不能全是数字，不能与用户名或邮箱相近，不能是常见密码。",
+        help_text="至少10位，须同时包含字母和数字，不能与用户名或邮箱相近，不能是常见密码。",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_again = forms.CharField(

@@ -53,7 +53,9 @@ class ProfileForm(forms.ModelForm):
             "contact_phone",
         ]
         widgets = {
-            "registered_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "registered_on": forms.DateInput(
+                attrs={"placeholder": "如 2015-06-01", "inputmode": "numeric", "autocomplete": "off"}, format="%Y-%m-%d"
+            ),
             "employees": forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
             "annual_revenue": forms.TextInput(attrs={"inputmode": "decimal"}),
             "bank_account_no": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
@@ -66,7 +68,7 @@ class ProfileForm(forms.ModelForm):
             "bank_account_name": "应与企业名称一致，奖励资金只拨付到本单位账户。",
         }
         error_messages = {
-            "registered_on": {"invalid": "成立日期格式不正确，请按“2020-05-01”填写。"},
+            "registered_on": {"invalid": "成立日期格式不正确，请按“2015-06-01”的格式填写（年-月-日）。"},
             "employees": {"invalid": "从业人数应填写整数，如 120。"},
             "annual_revenue": {"invalid": "营业收入应填写数字（元），如 12500000。"},
         }
@@ -75,6 +77,7 @@ class ProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["size_class"].choices = list(SizeClass.choices)
         self.fields["name"].help_text = "与营业执照一致；变更后请同时更新收款账户名称。"
+        self.fields["registered_on"].input_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
 
     def _post_clean(self) -> None:
         # The service validates the model (full_clean) and records the change; keep the form to shapes.
@@ -109,7 +112,7 @@ def _declared_field(spec: dict[str, Any]) -> forms.Field:
         attrs = {"inputmode": "decimal", "autocomplete": "off"}
         return forms.CharField(widget=forms.TextInput(attrs=attrs))
     if kind == "date":
-        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}))
+        return forms.CharField(widget=forms.TextInput(attrs={"placeholder": "如 2023-01-15", "inputmode": "numeric"}))
     if kind == "boolean":
         return forms.ChoiceField(choices=[("", "请选择"), ("true", "是"), ("false", "否")])
     if spec.get("multiline"):

@@ -1,6 +1,7 @@
 // Small progressive enhancements; every page works without JavaScript.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   // Buttons and links with data-confirm ask before they act.
   function bindConfirm(root) {
@@ -83,13 +84,27 @@
     });
   }
 
+  // File pickers: a Chinese "选择文件" button and the chosen name, whatever the browser's language.
+  function bindFilePickers(root) {
+    root.querySelectorAll(".file-picker input[type=file]").forEach(function (input) {
+      if (input.dataset.pickerBound) { return; }
+      input.dataset.pickerBound = "1";
+      input.addEventListener("change", function () {
+        var name = input.parentNode.querySelector(".file-name");
+        if (name) { name.textContent = input.files && input.files.length ? input.files[0].name : "未选择文件"; }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bindFilePickers(document);
     bindConfirm(document);
     bindUploads(document);
     tickCountdowns();
     if (document.querySelector(".countdown[data-deadline]")) { window.setInterval(tickCountdowns, 1000); }
   });
   document.addEventListener("htmx:afterSwap", function (event) {
+    bindFilePickers(event.target);
     bindConfirm(event.target);
     bindUploads(event.target);
     tickCountdowns();
