@@ -114,6 +114,23 @@ def test_case_page_shows_facts_figures_eligibility_working_rule_materials_and_hi
     assert 'name="return-reason"' in body and "required" in body
 
 
+@pytest.mark.xfail(
+    reason="applications/views.py serves inline previews with the site-wide X-Frame-Options: DENY, so the "
+    "case page's <iframe> PDF preview stays empty until it sends SAMEORIGIN (diff in the workbench report)",
+    strict=False,
+)
+def test_pdf_preview_may_be_framed(world, login):
+    case = accepted(world)
+    material = case.materials.get(kind="application_form")
+    client = login(world.users["rev_sc"])
+    body = client.get(f"/workbench/cases/{case.pk}/").content.decode()
+    url = f"/applications/{case.pk}/materials/{material.pk}/download/?inline=1"
+    assert f'<iframe src="{url.replace("&", "&amp;")}"' in body
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
 def test_exclusivity_warning_lists_other_awards_of_the_group(world, login):
     other_item, other_round = other_item_and_round(world)
     old = make_case(world, "approved", enterprise=world.enterprise, item=other_item, round=other_round)
