@@ -149,3 +149,30 @@ def test_officials_get_a_403_page_in_the_enterprise_portal(client, world):
     response = client.get("/my/applications/")
     assert response.status_code == 403
     assert "您没有权限访问此页面" in response.content.decode()
+
+
+def test_password_change_speaks_chinese_about_short_passwords(ent_client):
+    page = ent_client.get("/accounts/password/change/").content.decode()
+    assert "修改密码" in page and "旧密码" in page
+
+    response = ent_client.post(
+        "/accounts/password/change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Ab1",
+            "new_password2": "Ab1",
+        },
+    )
+    page = response.content.decode()
+    assert "密码太短：至少需要 10 个字符。" in page
+    assert "This password" not in page
+
+    done = ent_client.post(
+        "/accounts/password/change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Xin-Mima-2027",
+            "new_password2": "Xin-Mima-2027",
+        },
+    )
+    assert done["Location"] == "/accounts/password/change/done/"

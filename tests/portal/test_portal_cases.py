@@ -262,3 +262,31 @@ def test_profile_refuses_bad_numbers_with_what_to_fix(ent_client, ent_user):
     page = response.content.decode()
     assert "从业人数应填写整数" in page and "营业收入应填写数字" in page
     assert not ent_user.enterprise.changes.exists()
+
+
+def test_enterprise_on_the_dishonesty_list_is_told_why_it_cannot_submit(ent_client, ent_user, world):
+    from enterprises.services import dishonesty_entry_create
+
+    app = _draft(ent_client, world)
+    services.material_upload(actor=ent_user, application_id=app.pk, kind="license", upload=pdf_upload())
+    dishonesty_entry_create(
+        enterprise_id=ent_user.enterprise_id, reason="奖励追回：统计违法", source="测试", actor=None
+    )
+
+    check = ent_client.get(f"/my/applications/{app.pk}/check/").content.decode()
+    assert "贵企业在失信名录中（奖励追回：统计违法" in check
+    response = ent_client.post(f"/my/applications/{app.pk}/submit/", {"signed": "on"}, follow=True)
+    assert "贵企业已被列入失信名录（奖励追回：统计违法" in response.content.decode()
+    app.refresh_from_db()
+    assert app.state == State.DRAFT
+
+
+def test_case_page_links_materials_to_the_access_checked_download(ent_client, ent_user, world):
+    app = _submitted(ent_client, ent_user, world)
+    material = app.materials.get()
+
+    page = ent_client.get(f"/my/applications/{app.pk}/").content.decode()
+    link = f"/applications/{app.pk}/materials/{material.pk}/download/"
+    assert link in page
+    download = ent_client.get(link)
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF-1.4")
