@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -27,9 +27,9 @@ from reviews.models import CityList, Opinion
 PAGE_SIZE = 50
 MAX_PAGE = 200  # 10 000 rows: past that, narrow the filters (offsets stay cheap below it)
 
-SORTS = {
-    "-submitted_at": ("-submitted_at", "-id"),
-    "submitted_at": ("submitted_at", "id"),
+SORTS = {  # never-submitted cases (expired drafts: submitted_at NULL) go last either way
+    "-submitted_at": (F("submitted_at").desc(nulls_last=True), "-id"),
+    "submitted_at": (F("submitted_at").asc(nulls_last=True), "id"),
     "-id": ("-id",),
     "id": ("id",),
     "enterprise": ("enterprise__name", "id"),
@@ -174,8 +174,6 @@ def exclusivity_awards(application: Application) -> list[Award]:
 
 def current_opinion_functions(application_ids: Iterable[int], *, function: str) -> set[int]:
     """Ids of cases where `function` already gave its opinion in the case's current review cycle."""
-    from django.db.models import F
-
     return set(
         Opinion.objects.filter(
             application_id__in=list(application_ids), function=function, review_cycle=F("application__review_cycle")

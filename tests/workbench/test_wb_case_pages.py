@@ -464,5 +464,11 @@ def test_queue_filters_counts_sort_and_overdue(world, login):
     assert names == sorted(names)
     assert waiting.pk in [r["case"].pk for r in rows if r["can_accept"]]
 
+    never_submitted = make_case(world, "expired", submitted_at=None)
+    rows = client.get("/workbench/cases/?sort=-submitted_at").context["rows"]
+    assert rows[-1]["case"].pk == never_submitted.pk  # NULLs last, not first
+    rows = client.get("/workbench/cases/?sort=submitted_at").context["rows"]
+    assert rows[-1]["case"].pk == never_submitted.pk
+
     partial = client.get("/workbench/cases/?state=submitted", HTTP_HX_REQUEST="true")
     assert b"<html" not in partial.content and f"#{waiting.pk}".encode() in partial.content
