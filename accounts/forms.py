@@ -111,7 +111,7 @@ class RegisterForm(forms.Form):
         return phone
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         password, again = data.get("password"), data.get("password_again")
         if password and again is not None and password != again:
             self.add_error("password_again", "两次输入的密码不一致，请重新输入。")

@@ -36,7 +36,7 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    next_page = reverse_lazy("accounts:login")
+    next_page = "accounts:login"
 
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
@@ -100,6 +100,6 @@ def register(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"注册成功，欢迎使用！请先完善“{user.enterprise.name}”的企业信息（含收款账户）。")
+            messages.success(request, f"注册成功，欢迎使用！请先完善“{data['name']}”的企业信息（含收款账户）。")
             return redirect("portal:enterprise")
     return render(request, "registration/register.html", {"form": form})

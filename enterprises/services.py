@@ -261,6 +261,7 @@ def enterprise_invite_user(
     token = default_token_generator.make_token(user)
     link = link_base.rstrip("/") + reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
     enterprise = actor.enterprise
+    assert enterprise is not None
     subject = f"【{settings.SITE_NAME}】{enterprise.name}为您开通了账号"
     days = settings.PASSWORD_RESET_TIMEOUT // 86400
     body = (

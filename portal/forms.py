@@ -25,7 +25,9 @@ class MarketFilterForm(forms.Form):
 
     def __init__(self, *args: Any, documents: Any = (), show_eligible: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["document"].choices = [("", "全部文件")] + [
+        document_field = self.fields["document"]
+        assert isinstance(document_field, forms.TypedChoiceField)
+        document_field.choices = [("", "全部文件")] + [
             (d.pk, f"{d.title}（{d.doc_no}）" if d.doc_no else d.title) for d in documents
         ]
         if not show_eligible:
@@ -75,9 +77,13 @@ class ProfileForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["size_class"].choices = list(SizeClass.choices)
+        size_field = self.fields["size_class"]
+        assert isinstance(size_field, forms.ChoiceField)
+        size_field.choices = list(SizeClass.choices)
         self.fields["name"].help_text = "与营业执照一致；变更后请同时更新收款账户名称。"
-        self.fields["registered_on"].input_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
+        date_field = self.fields["registered_on"]
+        assert isinstance(date_field, forms.DateField)
+        date_field.input_formats = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
 
     def _post_clean(self) -> None:
         # The service validates the model (full_clean) and records the change; keep the form to shapes.

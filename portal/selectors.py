@@ -60,9 +60,9 @@ class MarketEntry:
         return (phase, fit, self.item.code)
 
 
-def enterprise_for(user: User) -> Enterprise | None:
+def enterprise_for(user: Any) -> Enterprise | None:
     """The signed-in user's enterprise with its designations (one query each), or None."""
-    if not user.is_authenticated or user.role != Role.ENTERPRISE or not user.enterprise_id:
+    if not user.is_authenticated or getattr(user, "role", None) != Role.ENTERPRISE or not user.enterprise_id:
         return None
     return (
         Enterprise.objects.select_related("district")

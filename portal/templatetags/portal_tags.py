@@ -60,14 +60,17 @@ def cn_date(value: date | datetime | str | None) -> str:
     """ "2026年11月25日"; accepts dates, datetimes and ISO date strings."""
     if not value:
         return "—"
+    day: date
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            day = date.fromisoformat(value[:10])
         except ValueError:
             return value
-    if isinstance(value, datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return f"{value.year}年{value.month}月{value.day}日"
+    elif isinstance(value, datetime):
+        day = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    else:
+        day = value
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @register.filter

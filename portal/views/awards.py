@@ -1,7 +1,7 @@
 """我的奖励: claimable awards with their deadline, the claim with its 承诺书, paid and closed ones."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from applications.commitments import CLAIM_COMMITMENT
@@ -12,13 +12,13 @@ from awards.workflow import AwardState
 from common.errors import DomainError
 from portal.forms import ClaimForm
 
-from .shared import enterprise_required, get_award, posted
+from .shared import PortalRequest, enterprise_required, get_award, posted
 
-ORDER = {AwardState.CLAIMABLE: 0, AwardState.CLAIMED: 1, AwardState.PAID: 2, AwardState.RECOVERING: 3}
+ORDER: dict[str, int] = {AwardState.CLAIMABLE: 0, AwardState.CLAIMED: 1, AwardState.PAID: 2, AwardState.RECOVERING: 3}
 
 
 @enterprise_required
-def award_list_view(request: HttpRequest) -> HttpResponse:
+def award_list_view(request: PortalRequest) -> HttpResponse:
     awards = list(award_list(user=request.user).select_related("round", "application"))
     # Claimable first, the nearest deadline first; then by stage, newest first.
     awards.sort(
@@ -38,7 +38,7 @@ def award_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @enterprise_required
-def award_detail(request: HttpRequest, award_id: int) -> HttpResponse:
+def award_detail(request: PortalRequest, award_id: int) -> HttpResponse:
     award = get_award(request, award_id)
     may_claim = award.state == AwardState.CLAIMABLE and can_claim_award(request.user, award)[0]
     form = ClaimForm(posted(request))

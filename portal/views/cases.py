@@ -3,7 +3,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,15 @@ from policies.models import Round
 from portal.forms import CommitmentForm, DeclaredForm, UploadForm, WithdrawForm
 from portal.selectors import case_history, case_readiness, my_applications
 
-from .shared import add_errors, enterprise_required, get_case, posted, validation_messages
+from .shared import (
+    PortalRequest,
+    add_errors,
+    enterprise_id_of,
+    enterprise_required,
+    get_case,
+    posted,
+    validation_messages,
+)
 
 EDITABLE = (State.DRAFT, State.RETURNED)
 STEPS = [
@@ -42,7 +50,7 @@ def _case_url(application: Application, step: str = "") -> str:
     return reverse(name, args=[application.pk])
 
 
-def _context(request: HttpRequest, application: Application, step: str, **extra) -> dict:
+def _context(request: PortalRequest, application: Application, step: str, **extra) -> dict:
     editable = application.state in EDITABLE and can_edit_application(request.user, application)[0]
     return {
         "application": application,
@@ -55,7 +63,7 @@ def _context(request: HttpRequest, application: Application, step: str, **extra)
     }
 
 
-def _require_editable(request: HttpRequest, application: Application) -> HttpResponse | None:
+def _require_editable(request: PortalRequest, application: Application) -> HttpResponse | None:
     if application.state not in EDITABLE:
         messages.info(request, f"申报件当前状态为“{application.get_state_display()}”，不能再修改。")
         return redirect(_case_url(application))
@@ -63,7 +71,7 @@ def _require_editable(request: HttpRequest, application: Application) -> HttpRes
 
 
 @enterprise_required
-def application_list_view(request: HttpRequest) -> HttpResponse:
+def application_list_view(request: PortalRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in State.values:
         state = ""
@@ -80,13 +88,13 @@ def application_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @enterprise_required
-def apply_start(request: HttpRequest, round_id: int) -> HttpResponse:
+def apply_start(request: PortalRequest, round_id: int) -> HttpResponse:
     """Step 0: the first figures of a new draft (or straight to the draft when it exists)."""
     round_ = Round.objects.select_related("item", "item__document").filter(pk=round_id, published=True).first()
     if round_ is None:
         raise Http404("未找到该申报批次。")
     existing = (
-        Application.objects.filter(enterprise_id=request.user.enterprise_id, round=round_)
+        Application.objects.filter(enterprise_id=enterprise_id_of(request), round=round_)
         .exclude(state__in=NOT_LIVE)
         .first()
     )
@@ -118,7 +126,7 @@ def apply_start(request: HttpRequest, round_id: int) -> HttpResponse:
 
 
 @enterprise_required
-def case_detail(request: HttpRequest, application_id: int) -> HttpResponse:
+def case_detail(request: PortalRequest, application_id: int) -> HttpResponse:
     application = get_case(request, application_id)
     materials = list(application.materials.select_related("uploaded_by").order_by("kind", "-version"))
     labels = {m["kind"]: m["label"] for m in application.item.materials}
@@ -139,7 +147,7 @@ def case_detail(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @enterprise_required
-def case_figures(request: HttpRequest, application_id: int) -> HttpResponse:
+def case_figures(request: PortalRequest, application_id: int) -> HttpResponse:
     """Step 1: the declared figures. Saving recomputes eligibility and the suggested amount; with
     HTMX only the panel is swapped, without it the page reloads."""
     application = get_case(request, application_id)
@@ -168,12 +176,12 @@ def case_figures(request: HttpRequest, application_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
-def _upload_response(request: HttpRequest, ok: bool, message: str, status: int = 200) -> JsonResponse:
+def _upload_response(request: PortalRequest, ok: bool, message: str, status: int = 200) -> JsonResponse:
     return JsonResponse({"ok": ok, "message": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 @enterprise_required
-def case_materials(request: HttpRequest, application_id: int) -> HttpResponse:
+def case_materials(request: PortalRequest, application_id: int) -> HttpResponse:
     """Step 2: one upload per kind; a new upload of a kind is its next version. The page's script
     posts with XHR (progress bar, JSON answer); without script it is an ordinary form post."""
     application = get_case(request, application_id)
@@ -187,7 +195,7 @@ def case_materials(request: HttpRequest, application_id: int) -> HttpResponse:
             return redirect(_case_url(application))
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            message = "；".join(e for errors in form.errors.values() for e in errors)
+            message = "；".join(str(e) for errors in form.errors.values() for e in errors)
             if wants_json:
                 return _upload_response(request, False, message, 400)
             messages.error(request, message)
@@ -220,7 +228,7 @@ def case_materials(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @enterprise_required
-def case_check(request: HttpRequest, application_id: int) -> HttpResponse:
+def case_check(request: PortalRequest, application_id: int) -> HttpResponse:
     """Step 3: what is still missing before the case can be submitted."""
     application = get_case(request, application_id)
     if stop := _require_editable(request, application):
@@ -238,7 +246,7 @@ def case_check(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @enterprise_required
-def case_submit(request: HttpRequest, application_id: int) -> HttpResponse:
+def case_submit(request: PortalRequest, application_id: int) -> HttpResponse:
     """Step 4: read the 承诺书, tick 我已阅读并承诺, submit (or resubmit after 补正)."""
     application = get_case(request, application_id)
     if stop := _require_editable(request, application):
@@ -278,7 +286,7 @@ def case_submit(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @enterprise_required
-def case_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
+def case_withdraw(request: PortalRequest, application_id: int) -> HttpResponse:
     application = get_case(request, application_id)
     if application.state != State.SUBMITTED:
         messages.info(request, "只有已申报、尚未受理的申报件可以撤回。")
@@ -295,7 +303,7 @@ def case_withdraw(request: HttpRequest, application_id: int) -> HttpResponse:
     return render(request, "portal/case_withdraw.html", _context(request, application, "", form=form))
 
 
-def case_link(request: HttpRequest, application_id: int) -> HttpResponse:
+def case_link(request: PortalRequest, application_id: int) -> HttpResponse:
     """/applications/<id>/ (the link in notifications): to the case page of the user's side."""
     if not request.user.is_authenticated:
         return redirect(f"{reverse('accounts:login')}?next=/applications/{application_id}/")

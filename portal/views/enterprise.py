@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import Role, User
@@ -13,16 +13,17 @@ from enterprises.models import Enterprise, SizeClass
 from enterprises.services import enterprise_invite_user, enterprise_update_profile
 from portal.forms import InviteForm, ProfileForm
 
-from .shared import add_errors, enterprise_required, posted
+from .shared import PortalRequest, add_errors, enterprise_id_of, enterprise_required, posted
 
 CHANGES_SHOWN = 30
 
 
 def _field_label(name: str) -> str:
     try:
-        return str(Enterprise._meta.get_field(name).verbose_name)
+        field = Enterprise._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    return str(getattr(field, "verbose_name", name))
 
 
 def _shown(name: str, value: Any) -> str:
@@ -45,8 +46,8 @@ def _change_rows(enterprise: Enterprise) -> list[dict[str, Any]]:
 
 
 @enterprise_required
-def profile(request: HttpRequest) -> HttpResponse:
-    enterprise = Enterprise.objects.select_related("district").get(pk=request.user.enterprise_id)
+def profile(request: PortalRequest) -> HttpResponse:
+    enterprise = Enterprise.objects.select_related("district").get(pk=enterprise_id_of(request))
     form = ProfileForm(posted(request), instance=enterprise)
     if request.method == "POST" and form.is_valid():
         data = form.changed_data_dict()
@@ -78,7 +79,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @enterprise_required
-def colleagues(request: HttpRequest) -> HttpResponse:
+def colleagues(request: PortalRequest) -> HttpResponse:
     user = request.user
     form = InviteForm(posted(request)) if user.is_enterprise_admin else None
     if request.method == "POST" and form is not None and form.is_valid():
@@ -99,7 +100,7 @@ def colleagues(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已为{invited}开通账号，设置密码的链接已发送到 {invited.email}。")
             return redirect("portal:colleagues")
-    people = User.objects.filter(role=Role.ENTERPRISE, enterprise_id=user.enterprise_id).order_by(
+    people = User.objects.filter(role=Role.ENTERPRISE, enterprise_id=enterprise_id_of(request)).order_by(
         "-is_enterprise_admin", "date_joined"
     )
     return render(request, "portal/colleagues.html", {"people": people, "form": form})
