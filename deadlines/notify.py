@@ -28,6 +28,8 @@ from accounts.models import Role, User
 from notifications.models import Notification
 from notifications.services import notification_create
 
+from .sql import in_ids
+
 TITLE_MAX = 255
 
 
@@ -46,7 +48,7 @@ class Message:
 def enterprise_user_ids(enterprise_ids: Iterable[int]) -> dict[int, list[int]]:
     """Active enterprise users of each enterprise, in one query: {enterprise_id: [user_id, ...]}."""
     users: dict[int, list[int]] = {}
-    rows = User.objects.filter(role=Role.ENTERPRISE, is_active=True, enterprise_id__in=set(enterprise_ids))
+    rows = User.objects.filter(in_ids(User, enterprise_ids, field="enterprise"), role=Role.ENTERPRISE, is_active=True)
     for enterprise_id, user_id in rows.order_by("pk").values_list("enterprise_id", "pk"):
         users.setdefault(enterprise_id, []).append(user_id)
     return users
@@ -81,7 +83,9 @@ def notify_once(messages: Iterable[Message]) -> int:
     user_ids = {u for m in wanted for u in m.user_ids}
     keys = {m.dedupe_key for m in wanted}
     sent = set(
-        Notification.objects.filter(user_id__in=user_ids, dedupe_key__in=keys).values_list("user_id", "dedupe_key")
+        Notification.objects.filter(
+            in_ids(Notification, user_ids, field="user"), in_ids(Notification, keys, field="dedupe_key")
+        ).values_list("user_id", "dedupe_key")
     )
     rows = [
         Notification(
