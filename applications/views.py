@@ -33,6 +33,8 @@ def material_response(*, user: User, application_id: int, material_id: int, inli
     response["Cache-Control"] = "private, no-store"
     if show_inline:
         response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; object-src 'self'; sandbox"
+        # The workbench case page previews PDFs in a same-origin <iframe>; the site default is DENY.
+        response["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 

@@ -114,11 +114,6 @@ def test_case_page_shows_facts_figures_eligibility_working_rule_materials_and_hi
     assert 'name="return-reason"' in body and "required" in body
 
 
-@pytest.mark.xfail(
-    reason="applications/views.py serves inline previews with the site-wide X-Frame-Options: DENY, so the "
-    "case page's <iframe> PDF preview stays empty until it sends SAMEORIGIN (diff in the workbench report)",
-    strict=False,
-)
 def test_pdf_preview_may_be_framed(world, login):
     case = accepted(world)
     material = case.materials.get(kind="application_form")

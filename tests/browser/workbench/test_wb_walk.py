@@ -165,7 +165,7 @@ def test_case_walks_from_submitted_to_paid(page, live_server, screenshot_dir):
 
     # No script or style of the workbench is refused by the site's Content-Security-Policy. (The PDF
     # preview frame is refused by X-Frame-Options until applications/views.py allows SAMEORIGIN
-    # for inline previews: see tests/workbench/test_wb_case_pages.py::test_pdf_preview_may_be_framed.)
+    # for inline previews, tested in tests/workbench/test_wb_case_pages.py::test_pdf_preview_may_be_framed.)
     refused = [
         e for e in console_errors if ("Content Security Policy" in e or "Refused" in e) and "X-Frame-Options" not in e
     ]
