@@ -51,12 +51,12 @@ def _check_office(data: bytes) -> tuple[str, str]:
         raise BadInput("文档内部结构异常（解压后过大），请另存为 PDF 后上传。", code="bad_file")
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names:
-        raise BadInput(f"不支持的压缩文件。请上传 {ACCEPTED_TEXT} 文件。", code="bad_file_type")
+        raise BadInput(f"不支持的压缩文件。请上传 {ACCEPTED_TEXT}文件。", code="bad_file_type")
     if any(n.startswith("word/") for n in names):
         return "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"
     if any(n.startswith("xl/") for n in names):
         return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"
-    raise BadInput(f"不支持的文档类型。请上传 {ACCEPTED_TEXT} 文件。", code="bad_file_type")
+    raise BadInput(f"不支持的文档类型。请上传 {ACCEPTED_TEXT}文件。", code="bad_file_type")
 
 
 def _check_image(data: bytes) -> None:
@@ -88,7 +88,7 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     sniffed = _sniff(data[:16])
     if sniffed is None:
         raise BadInput(
-            f"文件类型不符合要求：只接受 {ACCEPTED_TEXT} 文件（按文件内容识别，改扩展名无效）。", code="bad_file_type"
+            f"文件类型不符合要求：只接受 {ACCEPTED_TEXT}文件（按文件内容识别，改扩展名无效）。", code="bad_file_type"
         )
     content_type, extension = sniffed
     if extension == "zip":

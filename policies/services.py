@@ -80,3 +80,19 @@ def round_open_now(*, actor: User, round_id: int) -> Round:
 def round_close_now(*, actor: User, round_id: int) -> Round:
     now = timezone.now()
     return round_update(actor=actor, round_id=round_id, data={"closes_at": now + timedelta(seconds=1)})
+
+
+@transaction.atomic
+def policy_item_set_mode(*, actor: User, item_id: int, mode: str) -> PolicyItem:
+    """Choose how an item pays out: 申报兑现, 即申即享 or 免申即享 (R49–R50). Policy administrators
+    only; the change is recorded by the database audit log."""
+    _require_admin(actor)
+    if mode not in PolicyItem.Mode.values:
+        raise BadInput("兑现方式只能是：申报兑现、即申即享、免申即享。")
+    item = PolicyItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("未找到该政策事项。")
+    if item.mode != mode:
+        item.mode = mode
+        item.save(update_fields=["mode", "updated_at"])
+    return item

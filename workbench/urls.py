@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import case, city, funds, policy, queue
+from .views import auto, case, city, funds, policy, queue
 
 app_name = "workbench"
 urlpatterns = [
@@ -29,6 +29,13 @@ urlpatterns = [
     path("awards/<int:award_id>/recovered/", funds.award_recovered_view, name="award-recovered"),
     path("dishonesty/", funds.dishonesty, name="dishonesty"),
     path("dishonesty/<int:entry_id>/end/", funds.dishonesty_end, name="dishonesty-end"),
+    path("auto-grants/", auto.auto_grants, name="auto-grants"),
+    path("auto-grants/new/", auto.auto_grant_new, name="auto-grant-new"),
+    path("auto-grants/item-mode/", auto.item_mode, name="item-mode"),
+    path("auto-grants/<int:batch_id>/", auto.auto_grant, name="auto-grant"),
+    path("auto-grants/<int:batch_id>/approve/", auto.auto_grant_approve, name="auto-grant-approve"),
+    path("auto-grants/<int:batch_id>/discard/", auto.auto_grant_discard, name="auto-grant-discard"),
+    path("missed/", auto.missed, name="missed"),
     path("policies/", policy.policies_index, name="policies"),
     path("policies/items/<int:item_id>/", policy.policy_item, name="policy-item"),
     path("policies/rounds/new/", policy.round_new, name="round-new"),

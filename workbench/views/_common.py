@@ -49,6 +49,8 @@ TABS: dict[str, list[tuple[str, str, str]]] = {
     ],
     Role.POLICY_ADMIN: [
         ("policies", "政策管理", "workbench:home"),
+        ("auto", "免申即享", "workbench:auto-grants"),
+        ("missed", "应享未享", "workbench:missed"),
         ("queue", "案件", "workbench:cases"),
         ("city_lists", "报审名单", "workbench:city-lists"),
         ("awards", "奖励", "workbench:awards"),
@@ -56,6 +58,8 @@ TABS: dict[str, list[tuple[str, str, str]]] = {
     ],
     Role.AUDITOR: [
         ("queue", "案件（只读）", "workbench:home"),
+        ("auto", "免申即享", "workbench:auto-grants"),
+        ("missed", "应享未享", "workbench:missed"),
         ("city_lists", "报审名单", "workbench:city-lists"),
         ("awards", "奖励", "workbench:awards"),
         ("dishonesty", "失信名录", "workbench:dishonesty"),
