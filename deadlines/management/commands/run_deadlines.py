@@ -4,6 +4,9 @@ Runs the deadline jobs (deadlines.jobs.run_all) once, as of now or of `--at`, an
 records each job changed, in Chinese. Safe to run any number of times and next to the Celery
 beat jobs: every job is idempotent and locks its batches with SKIP LOCKED.
 
+The changes are recorded in the audit log (security app) with the actor `system:deadlines`;
+run by the Celery tasks instead, the actor is the task's name.
+
 `--at` without a UTC offset is read as Beijing time (Asia/Shanghai) and the command says so. An
 instant in the future would enforce deadlines early (drafts expired, awards forfeited before
 their time), so it needs `--allow-future`; it is meant for demos and rehearsals.
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from common.timeutil import SHANGHAI
 from deadlines.jobs import JOB_LABELS, JOBS, run_all
+from security.audit import audit_actor
 
 
 class Command(BaseCommand):
@@ -41,7 +45,8 @@ class Command(BaseCommand):
                 "（草稿逾期、奖励作废等）。确需演练请加 --allow-future。"
             )
         self.stdout.write(f"基准时间：{timezone.localtime(now).isoformat()}（北京时间）")
-        counts = run_all(now=now, jobs=options["job"], label="manual")
+        with audit_actor("system:deadlines"):  # the audit triggers record who changed the rows
+            counts = run_all(now=now, jobs=options["job"], label="manual")
         for name, count in counts.items():
             self.stdout.write(f"{JOB_LABELS[name]}: {count}")
         self.stdout.write(self.style.SUCCESS(f"完成，共变更 {sum(counts.values())} 项。"))
