@@ -366,3 +366,18 @@ def test_nothing_to_do_before_any_deadline(world, draft):
         assert set(run_all(now=timezone.now()).values()) == {0}
     assert not Application.objects.filter(state=State.EXPIRED).exists()
     assert not Award.objects.filter(state=AwardState.FORFEITED).exists()
+
+
+def test_one_batch_with_several_deadlines_keeps_each_reason(world, make_award, settings):
+    settings.DEADLINE_JOB_BATCH_SIZE = 100
+    early = make_award(datetime(2023, 3, 1, tzinfo=SH))
+    late = make_award(datetime(2023, 3, 2, 12, 30, tzinfo=SH))
+
+    with frozen(datetime(2023, 3, 5, tzinfo=SH)):
+        assert job_forfeit_awards(now=timezone.now()) == 2
+
+    reasons = dict(AwardEvent.objects.filter(action="forfeit").values_list("award_id", "reason"))
+    assert "2023年02月28日 24:00" in reasons[early.pk]
+    assert "2023年03月02日 12:30" in reasons[late.pk]
+    extras = dict(AwardEvent.objects.filter(action="forfeit").values_list("award_id", "extra"))
+    assert extras[late.pk]["deadline"] == "2023-03-02T12:30:00+08:00"
