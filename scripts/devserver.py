@@ -73,6 +73,30 @@ def wait_for_web(procs: dict[str, subprocess.Popen], stop: threading.Event) -> b
     return False
 
 
+ENTRY_POINTS = [
+    ("企业门户", "/"),
+    ("政府工作台", "/workbench/"),
+    ("报表", "/reports/"),
+    ("管理后台", "/admin/"),
+    ("接口文档", "/api/docs/"),
+]
+
+
+def entry_points() -> list[tuple[str, str]]:
+    """The pages of ENTRY_POINTS that answer (a sign-in redirect counts), as full URLs."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    found = []
+    for label, path in ENTRY_POINTS:
+        url = f"http://{HOST}:{PORT}{path}"
+        try:
+            with opener.open(url, timeout=10) as response:
+                if response.status == 200:
+                    found.append((label, url))
+        except OSError:
+            pass
+    return found
+
+
 def terminate(procs: dict[str, subprocess.Popen]) -> None:
     # SIGTERM to each main process only: gunicorn's master and Celery's worker stop their own
     # children in order (a warm shutdown lets the running task finish).
@@ -137,11 +161,7 @@ def main() -> int:
         say(
             "\n"
             "==================== 惠企政策兑现平台（本地演示）====================\n"
-            f"  企业门户   http://{HOST}:{PORT}/\n"
-            f"  政府工作台 http://{HOST}:{PORT}/workbench/\n"
-            f"  报表       http://{HOST}:{PORT}/reports/\n"
-            f"  管理后台   http://{HOST}:{PORT}/admin/\n"
-            f"  接口文档   http://{HOST}:{PORT}/api/docs/\n"
+            + "".join(f"  {label}{' ' * (10 - 2 * len(label))} {url}\n" for label, url in entry_points())
             + "".join(f"  {line}\n" for line in logins_text.splitlines())
             + "  日志：var/log/web.log、worker.log、beat.log；按 Ctrl-C 停止全部三个进程。\n"
             "=====================================================================\n"
