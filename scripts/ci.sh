@@ -6,7 +6,7 @@
 #   3. a throwaway PostgreSQL cluster and Redis in a mktemp dir (scripts/services.sh; ports
 #      PGPORT=54329 and REDIS_PORT=63799 unless set)
 #   4. manage.py check, check --deploy (production settings), makemigrations --check --dry-run,
-#      ruff check .
+#      ruff check ., ruff format --check .
 #   5. pytest: the whole suite on PostgreSQL with Playwright on /usr/bin/chromium, except
 #      `realworker` tests
 #   6. migrate the `app` database, start a real `celery -A config worker` on Redis, pytest -m
@@ -162,7 +162,7 @@ step "manage.py check" "$PY" manage.py check
 step "manage.py check --deploy（生产配置）" "${PRODUCTION[@]}" "$PY" manage.py check --deploy
 step "makemigrations --check --dry-run" "$PY" manage.py makemigrations --check --dry-run
 step "ruff check ." .venv/bin/ruff check .
-# `ruff format --check .` joins once the whole codebase is format-clean (README, "Checks").
+step "ruff format --check ." .venv/bin/ruff format --check .
 
 step "pytest（PostgreSQL + Chromium）" .venv/bin/pytest -m "not realworker" -rfEs
 
