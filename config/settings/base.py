@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "reports",
     "portal",
     "workbench",
+    "perf",
     "security",
 ]
 

@@ -1,0 +1,127 @@
+"""A lighter read path for the case list (GET /api/v1/applications/): values() + keyset pages.
+
+`application_list_page(*, user, filters, cursor, page_size)` returns the same items as
+ApplicationOutput (same keys, same JSON values: decimals as strings, instants in Asia/Shanghai
+ISO 8601, `state_label` in Chinese) for the same scope (`application_list`, so the same
+`application_queryset_for(user)` choke-point), but
+
+- reads only the columns a list row shows (the joined policy item's rule JSON, source text and
+  catalogue, the enterprise's profile and the round's settings never leave the database:
+  a row is ~1.3 kB instead of ~3.4 kB);
+- builds dicts from `values()` instead of model instances and a ModelSerializer;
+- pages by keyset on id (`WHERE id < <last id> ORDER BY id DESC LIMIT n+1`, as
+  common.pagination.CaseCursorPagination does), so the last page costs what the first costs and
+  no COUNT(*) runs.
+
+The answer is `{"next": <cursor or None>, "previous": None, "results": [...]}`; the cursor is the
+last id of the page (opaque to clients). Measured in bench/ (P2-fast); see bench/README.md for
+how to wire it into applications/apis.py.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import User
+
+from .selectors import application_list
+from .workflow import State
+
+ROW_FIELDS = (
+    "id",
+    "round_id",
+    "round__name",
+    "enterprise_id",
+    "enterprise__name",
+    "item_id",
+    "item__name",
+    "district_id",
+    "district__name",
+    "declared",
+    "state",
+    "eligibility",
+    "suggested_amount",
+    "amount_working",
+    "amount",
+    "submitted_at",
+    "accepted_at",
+    "review_deadline",
+    "review_overdue",
+    "supplement_request",
+    "supplement_deadline",
+    "city_list_id",
+    "created_at",
+    "updated_at",
+)
+# values() key → ApplicationOutput key
+RENAMED = {
+    "round_id": "round",
+    "round__name": "round_name",
+    "enterprise_id": "enterprise",
+    "enterprise__name": "enterprise_name",
+    "item_id": "policy",
+    "item__name": "policy_name",
+    "district_id": "district",
+    "district__name": "district_name",
+    "city_list_id": "city_list",
+}
+STATE_LABELS = dict(State.choices)
+MAX_PAGE_SIZE = 200
+
+
+def _instant(value: datetime | None) -> str | None:
+    """As DRF's DateTimeField renders it: local time (Asia/Shanghai), ISO 8601."""
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for key in ROW_FIELDS:
+        value = row[key]
+        if isinstance(value, datetime):
+            value = _instant(value)
+        elif isinstance(value, Decimal):
+            value = _money(value)
+        item[RENAMED.get(key, key)] = value
+        if key == "state":
+            item["state_label"] = STATE_LABELS.get(value, value)
+    order = [
+        "id", "round", "round_name", "enterprise", "enterprise_name", "policy", "policy_name", "district",
+        "district_name", "declared", "state", "state_label", "eligibility", "suggested_amount", "amount_working",
+        "amount", "submitted_at", "accepted_at", "review_deadline", "review_overdue", "supplement_request",
+        "supplement_deadline", "city_list", "created_at", "updated_at",
+    ]  # fmt: skip
+    return {k: item[k] for k in order}
+
+
+def application_list_page(
+    *, user: User, filters: Mapping[str, Any] | None = None, cursor: str | None = None, page_size: int = 50
+) -> dict[str, Any]:
+    """One page of the user's case list, newest first; `cursor` is the `next` of the page before."""
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    qs = application_list(user=user, filters=dict(filters or {}))
+    if cursor:
+        try:
+            qs = qs.filter(pk__lt=int(cursor))
+        except ValueError:
+            from common.errors import BadInput
+
+            raise BadInput("分页参数 cursor 无效，请从第一页重新开始。", code="bad_cursor") from None
+    rows = list(qs.order_by("-id").values(*ROW_FIELDS)[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return {
+        "next": str(rows[-1]["id"]) if more and rows else None,
+        "previous": None,
+        "results": [row_to_item(r) for r in rows],
+    }

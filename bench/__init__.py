@@ -1,0 +1,1 @@
+"""Benchmarks of the portal against the floor of its stack (RELIABILITY Part B). See README.md."""

@@ -1,0 +1,384 @@
+"""P5: the last-day burst. Simulated enterprises file through the real API served by gunicorn
+(config/gunicorn.py, 2 sync workers, bench.wsgi) on 127.0.0.1, against a stub that only streams
+the upload to disk and answers 201, in the same server, interleaved.
+
+Each simulated enterprise (a generated `load_u*` user with an API token) does what the portal's
+client does: POST /api/v1/applications/ (draft) → one 1 MB PDF per required material
+(POST …/materials/) → POST …/submit/. The baseline phase sends the same multipart bodies to
+/__bare/upload/. The enterprises are split into `groups`; each group runs its flows (A), then
+the same number of stub uploads (B), with the same client concurrency: A B A B …
+
+Afterwards the database is checked (every flow gave exactly one submitted application, no
+enterprise has two) and the burst's applications, materials, history and files are removed, so
+the next run starts clean. Also measured while the server is up: L0 (raw WSGI), L1 (bare Django)
+and the authenticated DRF static view over HTTP (P1's HTTP variant).
+"""
+
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from perf.maintenance import audit_mark, drop_audit_after, triggers_off
+
+ROOT = Path(__file__).resolve().parent.parent
+BURST_ROUND = "压测批次·申报高峰"
+BURST_ITEM = "SP-003"  # an apply-mode item with three required materials and no declared figures
+
+
+def make_pdf(size: int, seed: int = 42) -> bytes:
+    """A well-formed one-page PDF of about `size` bytes (the padding is a binary stream object)."""
+    rng = random.Random(seed)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+    ]
+    padding = rng.randbytes(max(0, size - 600))
+    objects.append(b"<< /Length %d >>\nstream\n" % len(padding) + padding + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def multipart(fields: dict[str, str], file_field: str, filename: str, content: bytes) -> tuple[bytes, str]:
+    boundary = "----bench" + uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+    )
+    parts.append(content)
+    parts.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+@dataclass
+class Tally:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds)
+            self.requests += 1
+
+    def error(self, text: str) -> None:
+        with self.lock:
+            self.requests += 1
+            self.errors.append(text)
+
+
+class Client:
+    def __init__(self, port: int, tally: Tally) -> None:
+        self.port, self.tally = port, tally
+
+    def request(
+        self, kind: str, method: str, path: str, *, body: bytes = b"", headers: dict[str, str], expect: int
+    ) -> dict[str, Any] | None:
+        t0 = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            conn.request(method, path, body=body, headers={**headers, "Content-Length": str(len(body))})
+            response = conn.getresponse()
+            data = response.read()
+            conn.close()
+        except OSError as exc:
+            self.tally.error(f"{kind} {path}: {exc!r}")
+            return None
+        elapsed = time.perf_counter() - t0
+        if response.status != expect:
+            self.tally.error(f"{kind} {path}: HTTP {response.status} {data[:200].decode(errors='replace')}")
+            return None
+        self.tally.add(kind, elapsed)
+        return json.loads(data) if data else {}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """gunicorn bench.wsgi:application -c config/gunicorn.py with `workers` sync workers."""
+
+    def __init__(self, *, workers: int, media_root: str, pin: bool) -> None:
+        self.port = _free_port()
+        self.timings = Path(tempfile.gettempdir()) / f"bench-timings-{self.port}"
+        self.log_path = Path(tempfile.gettempdir()) / f"bench-gunicorn-{self.port}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "BENCH_MEDIA_ROOT": media_root,
+            "BENCH_TIMINGS": str(self.timings),
+            "LOG_LEVEL": "warning",
+            "PYTHONPATH": str(ROOT),
+        }
+        cmd = [str(Path(sys.executable).with_name("gunicorn")), "bench.wsgi:application", "-c", "config/gunicorn.py"]
+        if pin and shutil.which("taskset"):
+            cmd = ["taskset", "-c", "0", *cmd]
+        self.log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn 启动失败，见 {self.log_path}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/__raw/")
+                if conn.getresponse().status == 200:
+                    # one request per worker so imports and connections are warm
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn 未在 {timeout:.0f} 秒内就绪，见 {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def server_times(self, *, reset: bool = False) -> dict[str, list[float]]:
+        """Per-request worker time by kind, from every worker's timing file (read and removed)."""
+        out: dict[str, list[float]] = defaultdict(list)
+        for path in self.timings.parent.glob(self.timings.name + ".*"):
+            if not reset:
+                for line in path.read_text().splitlines():
+                    kind, seconds = line.split()
+                    out[kind].append(float(seconds))
+            path.unlink()
+        return dict(out)
+
+
+# --- data set-up and checks ------------------------------------------------------------------------
+
+
+def prepare_round() -> Any:
+    from policies.models import PolicyItem, Round
+
+    item = (
+        PolicyItem.objects.filter(code=BURST_ITEM).first()
+        or PolicyItem.objects.filter(mode=PolicyItem.Mode.APPLY, detailed=True).order_by("code").first()
+    )
+    if item is None:
+        raise RuntimeError("没有可在线申报（已完整编码）的政策事项：请先运行 seed_demo / load_policies。")
+    now = timezone.now()
+    round_, _ = Round.objects.update_or_create(
+        name=BURST_ROUND,
+        defaults={"item": item, "opens_at": now - timedelta(days=1), "closes_at": now + timedelta(days=30)},
+    )
+    return round_
+
+
+def cleanup(round_id: int) -> int:
+    """Remove everything the burst made in its round (applications, files, history, notices)."""
+    from applications.models import Application, ApplicationEvent, Material
+
+    apps = Application.objects.filter(round_id=round_id)
+    ids = list(apps.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    for material in Material.objects.filter(application_id__in=ids).only("file"):
+        material.file.delete(save=False)
+    with triggers_off() as cur:  # the history is append-only for the portal, not for the benchmark
+        cur.execute(
+            "DELETE FROM notifications_notification WHERE link = ANY(%s)",
+            [[f"/applications/{pk}/" for pk in ids] + [f"/workbench/cases/{pk}/" for pk in ids]],
+        )
+        ApplicationEvent.objects.filter(application_id__in=ids).delete()
+        Material.objects.filter(application_id__in=ids).delete()
+        apps.delete()
+    return len(ids)
+
+
+def burst_users(n: int, round_id: int) -> list[tuple[int, str]]:
+    """(enterprise id, API token) of `n` generated enterprise users, tokens made if missing."""
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import Role, User
+
+    users = list(
+        User.objects.filter(username__startswith="load_u", role=Role.ENTERPRISE, is_active=True)
+        .exclude(enterprise__applications__round_id=round_id)
+        .order_by("pk")[:n]
+    )
+    if len(users) < n:
+        raise RuntimeError(f"压测企业用户不足：需要 {n} 个，只有 {len(users)} 个（增加 generate_load 的企业数）。")
+    return [(u.enterprise_id, Token.objects.get_or_create(user=u)[0].key) for u in users]
+
+
+def check_database(round_id: int, expected: int) -> dict[str, int]:
+    from applications.models import Application, Material
+
+    apps = Application.objects.filter(round_id=round_id)
+    total = apps.count()
+    distinct = apps.values("enterprise_id").distinct().count()
+    return {
+        "applications": total,
+        "submitted": apps.filter(state="submitted").count(),
+        "duplicates": total - distinct,
+        "materials": Material.objects.filter(application__round_id=round_id).count(),
+        "expected": expected,
+    }
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+
+def run(
+    *, enterprises: int, groups: int, concurrency: int, workers: int, pdf_size: int, pin: bool, http_reps: int
+) -> dict[str, Any]:
+    round_ = prepare_round()
+    cleanup(round_.pk)
+    mark = audit_mark()
+    kinds = [m["kind"] for m in round_.item.materials if m.get("required", True)]
+    users = burst_users(enterprises, round_.pk)
+    pdf = make_pdf(pdf_size)
+    media_root = tempfile.mkdtemp(prefix="bench-p5-media-")
+    server = Server(workers=workers, media_root=media_root, pin=pin)
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    try:
+        server.wait_ready()
+        if pin and affinity and len(affinity) > 1 and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, set(sorted(affinity)[1:]))  # the load generator off the server's core
+        tally = Tally()
+        client = Client(server.port, tally)
+
+        def flow(enterprise: tuple[int, str]) -> None:
+            auth = {"Authorization": f"Token {enterprise[1]}"}
+            draft = client.request(
+                "create",
+                "POST",
+                "/api/v1/applications/",
+                body=json.dumps({"round": round_.pk}).encode(),
+                headers={**auth, "Content-Type": "application/json"},
+                expect=201,
+            )
+            if draft is None:
+                return
+            for kind in kinds:
+                body, ctype = multipart({"kind": kind}, "file", "材料.pdf", pdf)
+                client.request(
+                    "upload",
+                    "POST",
+                    f"/api/v1/applications/{draft['id']}/materials/",
+                    body=body,
+                    headers={**auth, "Content-Type": ctype},
+                    expect=201,
+                )
+            client.request(
+                "submit",
+                "POST",
+                f"/api/v1/applications/{draft['id']}/submit/",
+                body=b'{"commitment_signed": true}',
+                headers={**auth, "Content-Type": "application/json"},
+                expect=200,
+            )
+
+        def stub(kind: str) -> None:
+            body, ctype = multipart({"kind": kind}, "file", "材料.pdf", pdf)
+            client.request("stub", "POST", "/__bare/upload/", body=body, headers={"Content-Type": ctype}, expect=201)
+
+        # warm-up: every worker imports the views and opens its connection (stub + a GET of the API)
+        for _ in range(workers * 2):
+            stub(kinds[0])
+            client.request(
+                "warm",
+                "GET",
+                "/api/v1/policies/?page_size=1",
+                headers={"Authorization": f"Token {users[0][1]}"},
+                expect=200,
+            )
+        tally.latencies.clear()
+        tally.requests = 0
+        server.server_times(reset=True)
+        started = time.perf_counter()
+        size = -(-len(users) // groups)
+        per_group = []
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for g in range(groups):
+                chunk = users[g * size : (g + 1) * size]
+                t0 = time.perf_counter()
+                list(pool.map(flow, chunk))
+                t1 = time.perf_counter()
+                list(pool.map(stub, [k for _ in chunk for k in kinds]))
+                per_group.append({"flows": len(chunk), "portal_s": t1 - t0, "stub_s": time.perf_counter() - t1})
+        wall = time.perf_counter() - started
+        server_side = server.server_times()
+        http_p1 = _http_floors(server.port, users[0][1], reps=http_reps)
+    finally:
+        if affinity and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, affinity)
+        server.stop()
+    db = check_database(round_.pk, len(users))
+    removed = cleanup(round_.pk)
+    drop_audit_after(mark)
+    shutil.rmtree(media_root, ignore_errors=True)
+    return {
+        "latencies": dict(tally.latencies),
+        "server": server_side,
+        "errors": tally.errors,
+        "requests": tally.requests,
+        "wall_s": wall,
+        "groups": per_group,
+        "db": db,
+        "removed": removed,
+        "kinds": kinds,
+        "item": round_.item.code,
+        "http_p1": http_p1,
+        "server_log": str(server.log_path),
+        "concurrency": concurrency,
+        "workers": workers,
+        "pdf_size": len(pdf),
+    }
+
+
+def _http_floors(port: int, token: str, *, reps: int) -> dict[str, list[float]]:
+    """L0 raw WSGI, L1 bare Django, and the authenticated DRF static view over HTTP, interleaved."""
+    tally = Tally()
+    client = Client(port, tally)
+    auth = {"Authorization": f"Token {token}"}
+    for _ in range(reps):
+        client.request("L0", "GET", "/__raw/", headers={}, expect=200)
+        client.request("L1", "GET", "/__bare/static/", headers={}, expect=200)
+        client.request("portal", "GET", "/__bench/static/", headers=auth, expect=200)
+    return {**dict(tally.latencies), "errors": tally.errors}  # type: ignore[dict-item]

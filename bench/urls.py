@@ -1,0 +1,13 @@
+"""The portal's URLconf (config.urls) plus the benchmark-only endpoints under /__bench/."""
+
+from django.urls import include, path
+
+from .views import CursorApplicationListApi, FastApplicationListApi, StaticAnonApi, StaticApi
+
+urlpatterns = [
+    path("__bench/static/", StaticApi.as_view()),
+    path("__bench/static-anon/", StaticAnonApi.as_view()),
+    path("__bench/applications-cursor/", CursorApplicationListApi.as_view()),
+    path("__bench/applications-fast/", FastApplicationListApi.as_view()),
+    path("", include("config.urls")),
+]

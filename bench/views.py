@@ -1,0 +1,141 @@
+"""The benchmark-only views: the portal-side static API and cursor list, and the bare floors.
+
+Portal side (served through the full middleware, bench/urls.py):
+- `StaticApi`: an authenticated DRF view returning a constant dict (P1's portal side: project
+  authentication classes, IsAuthenticated, JSONRenderer, exception handler);
+- `CursorApplicationListApi`: the real ApplicationListCreateApi with
+  common.pagination.CaseCursorPagination instead of page numbers (P2's keyset proposal).
+
+Bare side (MIDDLEWARE = [], bench/bare_urls.py):
+- `bare_static`: JsonResponse of the same dict (L1);
+- `bare_sql`: runs a given SQL statement on a plain psycopg connection and dumps the rows as
+  JSON (L2); the statement is registered by the benchmark (`register_sql`), captured from the
+  portal's own request so it is the portal's exact SQL;
+- `bare_upload`: streams the request body to a file and answers 201 (P5's floor).
+"""
+
+import json
+import os
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applications.apis import ApplicationListCreateApi
+from applications.fastlist import application_list_page
+from common.pagination import CaseCursorPagination
+
+from .handlers import STATIC_PAYLOAD
+
+try:  # orjson when installed (the published floor uses it); the standard library otherwise
+    import orjson
+
+    def dumps(value: Any) -> bytes:
+        return orjson.dumps(value, default=_default)
+
+    JSON_LIB = f"orjson {orjson.__version__}"
+except ImportError:  # pragma: no cover - depends on the environment
+
+    def dumps(value: Any) -> bytes:
+        return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":")).encode()
+
+    JSON_LIB = "json (standard library)"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+class StaticApi(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(STATIC_PAYLOAD)
+
+
+class StaticAnonApi(APIView):
+    """P1's decomposition: the same DRF view with no authentication (no database round trip)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        return Response(STATIC_PAYLOAD)
+
+
+class CursorApplicationListApi(ApplicationListCreateApi):
+    pagination_class = CaseCursorPagination
+
+
+class FastApplicationListApi(APIView):
+    """applications.fastlist behind the project's authentication (the proposed list path)."""
+
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        filters = {k: params[k] for k in ("state", "round", "district", "policy") if params.get(k)}
+        return Response(
+            application_list_page(
+                user=request.user,
+                filters=filters,
+                cursor=params.get("cursor"),
+                page_size=int(params.get("page_size") or 50),
+            )
+        )
+
+
+def bare_static(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(STATIC_PAYLOAD)
+
+
+_SQL: dict[str, str] = {}
+_conn: psycopg.Connection | None = None
+
+
+def register_sql(name: str, sql: str) -> None:
+    _SQL[name] = sql
+
+
+def raw_connection() -> psycopg.Connection:
+    """One plain psycopg connection (autocommit), opened once: the data-path floor."""
+    global _conn
+    if _conn is None or _conn.closed:
+        db = settings.DATABASES["default"]
+        _conn = psycopg.connect(
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            dbname=db["NAME"],
+            user=db["USER"],
+            password=db["PASSWORD"],
+            autocommit=True,
+        )
+    return _conn
+
+
+def bare_sql(request: HttpRequest, name: str) -> HttpResponse:
+    with raw_connection().cursor() as cur:
+        cur.execute(_SQL[name].encode())
+        columns = [c.name for c in cur.description or []]
+        rows = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+    return HttpResponse(dumps({"results": rows}), content_type="application/json")
+
+
+def bare_upload(request: HttpRequest) -> JsonResponse:
+    directory = settings.MEDIA_ROOT
+    os.makedirs(directory, exist_ok=True)
+    size = 0
+    with tempfile.NamedTemporaryFile(dir=directory, prefix="stub-", delete=False) as out:
+        while chunk := request.read(64 * 1024):
+            out.write(chunk)
+            size += len(chunk)
+    os.unlink(out.name)  # the floor writes the bytes; keeping 200 MB of stubs helps nobody
+    return JsonResponse({"size": size}, status=201)
