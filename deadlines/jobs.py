@@ -27,6 +27,7 @@ and apply exactly the table's edges: applications `expire` (draft/returned → e
 """
 
 import logging
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -597,18 +598,25 @@ def advisory_key(name: str) -> int:
 
 
 @contextmanager
-def single_instance(name: str) -> Iterator[bool]:
+def single_instance(name: str, *, wait: float = 0.0) -> Iterator[bool]:
     """Yield True if this process may run `name` now: a PostgreSQL session advisory lock
-    (pg_try_advisory_lock), released at the end, or by PostgreSQL if the process dies. Keeps two
-    beat schedulers from running the same jobs at once; the SKIP LOCKED batches stay the real
-    guard. Always True on other databases."""
+    (pg_try_advisory_lock), released at the end, or by PostgreSQL when the holder's connection
+    ends (a killed worker). Keeps two beat schedulers from running the same jobs at once; the
+    SKIP LOCKED batches stay the real guard. With `wait`, tries again for that many seconds
+    (a task redelivered after its worker died may arrive before PostgreSQL has noticed the
+    death). Always True on other databases."""
     if connection.vendor != "postgresql":
         yield True
         return
     key = advisory_key(name)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        (got,) = cursor.fetchone()
+    give_up = time.monotonic() + wait
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            (got,) = cursor.fetchone()
+        if got or time.monotonic() >= give_up:
+            break
+        time.sleep(0.2)
     try:
         yield bool(got)
     finally:

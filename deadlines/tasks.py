@@ -12,6 +12,7 @@ records the task's name as the actor of every row the jobs change.
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from security.audit import audit_actor
@@ -20,11 +21,20 @@ from .jobs import ENFORCEMENT_JOBS, REMINDER_JOBS, run_all, single_instance
 
 logger = logging.getLogger(__name__)
 
+# How long a task waits for the advisory lock before giving up (another scheduler's run, or the
+# lock of a worker killed a moment ago that PostgreSQL has not released yet); settings may
+# override it as DEADLINE_LOCK_WAIT_SECONDS.
+LOCK_WAIT_SECONDS = 10.0
+
+
+def _lock_wait() -> float:
+    return float(getattr(settings, "DEADLINE_LOCK_WAIT_SECONDS", LOCK_WAIT_SECONDS))
+
 
 def _run(task: str, name: str, jobs: tuple[str, ...]) -> dict[str, int]:
     # The audit actor is set here, on the connection the jobs use: on a real worker Celery's
     # Django fixup closes the connection at task start, which drops one set by a prerun signal.
-    with audit_actor(f"task:{task}"), single_instance(name) as mine:
+    with audit_actor(f"task:{task}"), single_instance(name, wait=_lock_wait()) as mine:
         if not mine:
             logger.info("期限任务 %s 正由另一实例运行，本次跳过", name)
             return {"skipped": 1}

@@ -13,15 +13,12 @@ build each row's column values (defaults, JSON adaptation), never to reach a dat
 Skipped, with the reason, only when no broker is configured or no worker answers.
 """
 
-import os
 import time
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-import psycopg
 import pytest
-from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
@@ -30,6 +27,7 @@ from awards.models import Award
 from enterprises.models import Enterprise
 from policies.models import PolicyDocument, PolicyItem
 
+from . import realdb
 from .conftest import AMOUNT_RULE, credit_code
 
 pytestmark = [pytest.mark.realworker, pytest.mark.filterwarnings("ignore:task_always_eager has no effect")]
@@ -39,56 +37,24 @@ TASK = "deadlines.tasks.run_deadline_jobs"
 
 @pytest.fixture(scope="module")
 def celery_app():
-    """The project's Celery app, if a broker is configured and a worker answers within 30 s."""
-    if not os.environ.get("CELERY_BROKER_URL"):
-        pytest.skip("未设置 CELERY_BROKER_URL：没有可连接的 Celery broker（CI 的 make test 会设置并启动 worker）")
-    from config.celery import app
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if app.control.ping(timeout=1.0):
-                return app
-        except Exception as exc:  # broker down: kombu raises OperationalError and friends
-            pytest.skip(f"无法连接 Celery broker {app.conf.broker_url}：{exc}")
-    pytest.skip(f"30 秒内没有 Celery worker 应答（broker {app.conf.broker_url}）")
+    """The project's Celery app; skipped (with the reason) if no broker or no worker answers."""
+    return realdb.celery_app_or_skip()
 
 
 @pytest.fixture
 def real_db():
     """A psycopg connection (autocommit) to DATABASE_URL, the database the worker uses."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        pytest.fail("realworker 测试需要 DATABASE_URL=postgres://…（worker 使用的数据库）")
-    with psycopg.connect(url, autocommit=True) as conn:
+    with realdb.connect() as conn:
         yield conn
-
-
-def insert(conn: psycopg.Connection, obj: Model) -> int:
-    """INSERT one unsaved model instance over `conn`; sets and returns its id.
-
-    Column values come from Django's own field preparation (defaults, auto_now_add, JSON), so
-    the row is what the ORM would write, without the ORM touching any database."""
-    fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-    placeholders = ", ".join(["%s"] * len(fields))
-    row = conn.execute(
-        f"INSERT INTO {connection.ops.quote_name(obj._meta.db_table)} ({columns}) VALUES ({placeholders}) RETURNING id",
-        values,
-    ).fetchone()
-    assert row is not None
-    obj.pk = row[0]
-    return obj.pk
 
 
 def test_worker_forfeits_an_overdue_award_in_postgresql(celery_app, real_db):
     tag = uuid.uuid4().hex[:8]
-    created: list[tuple[str, int]] = []
+    created: list[tuple[str, list[int]]] = []
 
     def add(obj: Model) -> Model:
-        insert(real_db, obj)
-        created.append((obj._meta.db_table, obj.pk))
+        realdb.insert(real_db, obj)
+        created.append((obj._meta.db_table, [obj.pk]))
         return obj
 
     try:
@@ -148,28 +114,4 @@ def test_worker_forfeits_an_overdue_award_in_postgresql(celery_app, real_db):
         ).fetchone()
         assert runs >= 1
     finally:
-        remove(real_db, created)
-
-
-def remove(conn: psycopg.Connection, created: list[tuple[str, int]]) -> None:
-    """Delete what the test wrote, in one transaction. The award's history is append-only (the
-    security app's BEFORE DELETE trigger on awards_awardevent): that table's own triggers are
-    disabled inside this transaction only, so no other session ever sees them off."""
-    award_ids = [pk for table, pk in created if table == "awards_award"]
-    user_ids = [pk for table, pk in created if table == "accounts_user"]
-    triggers = [
-        name
-        for (name,) in conn.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'awards_awardevent'::regclass"
-            " AND NOT tgisinternal AND tgenabled <> 'D'"
-        ).fetchall()
-    ]
-    with conn.transaction():
-        for name in triggers:
-            conn.execute(f'ALTER TABLE awards_awardevent DISABLE TRIGGER "{name}"')
-        conn.execute("DELETE FROM awards_awardevent WHERE award_id = ANY(%s)", [award_ids])
-        for name in triggers:
-            conn.execute(f'ALTER TABLE awards_awardevent ENABLE TRIGGER "{name}"')
-        conn.execute("DELETE FROM notifications_notification WHERE user_id = ANY(%s)", [user_ids])
-        for table, pk in reversed(created):
-            conn.execute(f"DELETE FROM {connection.ops.quote_name(table)} WHERE id = %s", [pk])
+        realdb.remove(real_db, created)

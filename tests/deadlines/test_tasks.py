@@ -1,12 +1,14 @@
 """The Celery tasks through the eager app (config.settings.test: CELERY_TASK_ALWAYS_EAGER), the
 advisory lock between two schedulers, and the run_deadlines command."""
 
+import threading
 from datetime import datetime
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection
 
 from applications.workflow import State
 from awards.workflow import AwardState
@@ -60,19 +62,39 @@ def test_reminder_task_sends_reminders_only(world, draft, make_award):
     assert JobRun.objects.get().job == "reminders"
 
 
+def other_session() -> psycopg.Connection:
+    """A second PostgreSQL session on the test database, as another beat or worker would have."""
+    s = connection.settings_dict
+    return psycopg.connect(
+        dbname=s["NAME"], user=s["USER"], password=s["PASSWORD"], host=s["HOST"], port=s["PORT"], autocommit=True
+    )
+
+
 @pytest.mark.postgres
-def test_a_second_scheduler_skips_while_the_first_runs(world, make_award):
+def test_a_second_scheduler_skips_while_the_first_runs(world, make_award, settings):
+    settings.DEADLINE_LOCK_WAIT_SECONDS = 0.5
     make_award(datetime(2023, 3, 1, tzinfo=SH))
     # Another session (another beat) holds the lock: the task returns at once, changing nothing.
-    other = connections.create_connection("default")
+    other = other_session()
     try:
-        with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [advisory_key("deadlines")])
+        other.execute("SELECT pg_advisory_lock(%s)", [advisory_key("deadlines")])
         with frozen(datetime(2023, 3, 1, 0, 1, tzinfo=SH)):
             assert run_deadline_jobs.delay().get() == {"skipped": 1}
         assert not JobRun.objects.exists()
     finally:
         other.close()
+    with frozen(datetime(2023, 3, 1, 0, 1, tzinfo=SH)):
+        assert run_deadline_jobs.delay().get()["forfeit_awards"] == 1
+
+
+@pytest.mark.postgres
+def test_a_task_waits_for_a_lock_released_meanwhile(world, make_award, settings):
+    """A redelivered task may arrive before PostgreSQL has dropped the dead worker's lock."""
+    settings.DEADLINE_LOCK_WAIT_SECONDS = 5
+    make_award(datetime(2023, 3, 1, tzinfo=SH))
+    holder = other_session()
+    holder.execute("SELECT pg_advisory_lock(%s)", [advisory_key("deadlines")])
+    threading.Timer(0.5, holder.close).start()  # the holder goes away half a second later
     with frozen(datetime(2023, 3, 1, 0, 1, tzinfo=SH)):
         assert run_deadline_jobs.delay().get()["forfeit_awards"] == 1
 
