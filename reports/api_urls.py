@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import apis
+
+app_name = "reports-api"
+urlpatterns = [
+    path("summary/", apis.ReportSummaryApi.as_view(), name="summary"),
+]

@@ -1,0 +1,684 @@
+"""Reads for the reports (SPEC §6): who sees which figures, and every figure, computed in the database.
+
+Everything starts with `report_scope(user)`: the page, the API and every export ask it first and
+put its `q()` into each query, so a district official never sees another district's figures.
+
+The figures are SQL aggregates (GROUP BY with conditional COUNT/SUM, i.e. `COUNT(*) FILTER
+(WHERE ...)` on PostgreSQL): `summary_rows` is one GROUP BY over applications and one over awards
+at item × round × district grain; the per-district, per-round, settlement and total tables are
+roll-ups of those few hundred group rows (`rollup`), never loops over cases. Stage times live in
+reports/stage_times.py (window functions and `percentile_cont` in SQL).
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Concat, TruncMonth
+
+from accounts.models import District, Role, User
+from applications.models import Application, ApplicationEvent
+from applications.workflow import State
+from awards.models import Award
+from awards.workflow import AwardState
+from common.errors import PermissionDenied
+from common.money import yuan
+from common.timeutil import end_of_day_exclusive, start_of_day
+from notifications.models import Notification
+from policies.models import PolicyItem, Round
+
+ZERO = Decimal("0.00")
+
+# 申报金额 counts the suggested amount of every case that was submitted and is still asking:
+# not drafts, not withdrawn, not expired (an expired case either never got submitted or was
+# abandoned after 退回补正). Rejected cases stay in: they asked and were refused.
+REQUESTED_STATES = tuple(s for s in State.values if s not in (State.DRAFT, State.WITHDRAWN, State.EXPIRED))
+# Money counted as paid out: paid, and paid but being recovered (the money is still out until
+# it is back). Recovered awards are reported on their own.
+PAID_OUT_STATES = (AwardState.PAID, AwardState.RECOVERING)
+# Awards whose money the district has paid at some point (settlement basis).
+EVER_PAID_STATES = (AwardState.PAID, AwardState.RECOVERING, AwardState.RECOVERED)
+DIRECT_SOURCES = (Award.Source.AUTO, Award.Source.INSTANT)
+DISTRICT_DECISIONS = ("approve", "reject", "return")
+# Notification kind of a proactive policy push (主动推送); the dedupe key names the item:
+# "policy_push:<item_id>:<enterprise_id>". Items count as pushed when one such message exists.
+POLICY_PUSH_KIND = "policy_push"
+
+APPLICATION_COUNT_KEYS = tuple(f"n_{s}" for s in State.values)
+AWARD_COUNT_KEYS = tuple(f"award_n_{s}" for s in AwardState.values)
+AWARD_AMOUNT_KEYS = tuple(f"award_{s}" for s in AwardState.values)
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What one user may see in reports: a district (or all), and a set of policy items (or all).
+
+    `item_ids` is resolved once from the user's policy lines (bureau functions), so queries filter
+    on `item_id` without a join. `label` says in Chinese what the figures cover.
+    """
+
+    district_id: int | None = None
+    item_ids: tuple[int, ...] | None = None
+    label: str = "全市"
+
+    @property
+    def is_empty(self) -> bool:
+        return self.item_ids is not None and not self.item_ids
+
+    def q(self, prefix: str = "") -> Q:
+        """Filter for rows that carry `district` and `item` (Application, Award), optionally via `prefix`."""
+        q = Q()
+        if self.district_id is not None:
+            q &= Q(**{f"{prefix}district_id": self.district_id})
+        if self.item_ids is not None:
+            q &= Q(**{f"{prefix}item_id__in": self.item_ids})
+        return q
+
+    def items_q(self) -> Q:
+        """Filter for PolicyItem rows."""
+        return Q(pk__in=self.item_ids) if self.item_ids is not None else Q()
+
+    def districts_q(self) -> Q:
+        """Filter for District rows."""
+        return Q(pk=self.district_id) if self.district_id is not None else Q()
+
+
+_DISTRICT_ROLES = (Role.DISTRICT_REVIEWER, Role.FUND_OFFICER)
+
+
+def report_scope(user: User) -> ReportScope:
+    """The figures `user` may see (SPEC §1, §6). The one place reports decide visibility.
+
+    - auditor: everything, read-only;
+    - policy administrator and city approver: every district, for their policy lines (items whose
+      bureau_function is among the organisation's handled functions; a policy administrator without
+      an organisation sees every line);
+    - district reviewer, fund officer and district-level co-reviewer: their district only;
+    - city-level co-reviewer: every district, for the items their department co-reviews.
+    Raises PermissionDenied (403) for enterprise users, anonymous or inactive users, and officials
+    whose account lacks the organisation their role needs. One query (the item ids) at most.
+    """
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("请先登录。", code="not_authenticated")
+    role = user.role
+    org = user.organisation
+    if role == Role.AUDITOR:
+        return ReportScope(label="全市（全部政策）")
+    if role == Role.POLICY_ADMIN and org is None:
+        return ReportScope(label="全市（全部政策）")
+    if role in (Role.POLICY_ADMIN, Role.CITY_APPROVER):
+        if org is None:
+            raise PermissionDenied("您的账号未关联机构，无法查看统计报表。", code="no_organisation")
+        functions = org.handled_functions
+        lines = PolicyItem.objects.filter(bureau_function__in=functions).order_by("pk").values_list("pk", flat=True)
+        return ReportScope(item_ids=tuple(lines), label=f"全市（{org.name}主管政策）")
+    if role in _DISTRICT_ROLES or (role == Role.CO_REVIEWER and org is not None and org.district_id):
+        if org is None or org.district_id is None:
+            raise PermissionDenied("您的账号未关联属地，无法查看统计报表。", code="no_district")
+        return ReportScope(district_id=org.district_id, label=org.district.name if org.district else "本属地")
+    if role == Role.CO_REVIEWER and org is not None:
+        ids = [
+            pk
+            for pk, departments in PolicyItem.objects.order_by("pk").values_list("pk", "review_departments")
+            if org.function in (departments or [])
+        ]
+        return ReportScope(item_ids=tuple(ids), label=f"全市（{org.name}会审事项）")
+    raise PermissionDenied("统计报表仅向政府工作人员开放。", code="not_official")
+
+
+# --- filters -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """The dashboard's filters: policy item, round, district, and a period of 申报时间 (dates, Shanghai)."""
+
+    policy_id: int | None = None
+    round_id: int | None = None
+    district_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def application_q(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.policy_id is not None:
+            q &= Q(**{f"{prefix}item_id": self.policy_id})
+        if self.round_id is not None:
+            q &= Q(**{f"{prefix}round_id": self.round_id})
+        if self.district_id is not None:
+            q &= Q(**{f"{prefix}district_id": self.district_id})
+        if self.date_from is not None:
+            q &= Q(**{f"{prefix}submitted_at__gte": start_of_day(self.date_from)})
+        if self.date_to is not None:
+            q &= Q(**{f"{prefix}submitted_at__lt": end_of_day_exclusive(self.date_to)})
+        return q
+
+    def award_q(self) -> Q:
+        """Awards follow their case's 申报时间; 免申即享 awards (no case) their 上线 (creation) time."""
+        q = Q()
+        if self.policy_id is not None:
+            q &= Q(item_id=self.policy_id)
+        if self.round_id is not None:
+            q &= Q(round_id=self.round_id)
+        if self.district_id is not None:
+            q &= Q(district_id=self.district_id)
+        if self.date_from is not None or self.date_to is not None:
+            via_case = Q(application__isnull=False)
+            direct = Q(application__isnull=True)
+            if self.date_from is not None:
+                via_case &= Q(application__submitted_at__gte=start_of_day(self.date_from))
+                direct &= Q(created_at__gte=start_of_day(self.date_from))
+            if self.date_to is not None:
+                via_case &= Q(application__submitted_at__lt=end_of_day_exclusive(self.date_to))
+                direct &= Q(created_at__lt=end_of_day_exclusive(self.date_to))
+            q &= via_case | direct
+        return q
+
+    def as_params(self) -> dict[str, str]:
+        """Query-string parameters that reproduce these filters (for export links)."""
+        names = {"policy_id": "policy", "round_id": "round", "district_id": "district"}
+        params = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                params[names.get(f.name, f.name)] = value.isoformat() if isinstance(value, date) else str(value)
+        return params
+
+
+def scoped_applications(*, scope: ReportScope, filters: ReportFilters) -> QuerySet[Application]:
+    """Applications in the user's scope matching the filters (unordered, for aggregates)."""
+    if scope.is_empty:
+        return Application.objects.none()
+    return Application.objects.filter(scope.q() & filters.application_q()).order_by()
+
+
+def scoped_awards(*, scope: ReportScope, filters: ReportFilters) -> QuerySet[Award]:
+    if scope.is_empty:
+        return Award.objects.none()
+    return Award.objects.filter(scope.q() & filters.award_q()).order_by()
+
+
+# --- summary: one GROUP BY over applications, one over awards -----------------------------------
+
+# Each dimension: the id column the GROUP BY uses, and the label fields looked up afterwards from
+# the (small) item, round and district tables, so the big GROUP BY hashes three integers only.
+DIMENSION_KEYS = {
+    "item": ("item_id", "item_code", "item_name"),
+    "round": ("round_id", "round_name", "round_budget", "round_opens_at"),
+    "district": ("district_id", "district_name", "district_sort"),
+}
+GRAIN = ("item", "round", "district")
+
+
+def _application_aggregates() -> dict[str, Any]:
+    aggs: dict[str, Any] = {f"n_{s}": Count("pk", filter=Q(state=s)) for s in State.values}
+    aggs["n_total"] = Count("pk")
+    aggs["requested"] = Sum("suggested_amount", filter=Q(state__in=REQUESTED_STATES))
+    aggs["approved"] = Sum("amount", filter=Q(state=State.APPROVED))
+    aggs["overdue"] = Count("pk", filter=Q(review_overdue=True))
+    return aggs
+
+
+def _award_aggregates() -> dict[str, Any]:
+    aggs: dict[str, Any] = {}
+    for s in AwardState.values:
+        aggs[f"award_n_{s}"] = Count("pk", filter=Q(state=s))
+        aggs[f"award_{s}"] = Sum("amount", filter=Q(state=s))
+    paid_out = Q(state__in=PAID_OUT_STATES)
+    ever_paid = Q(state__in=EVER_PAID_STATES)
+    first = Q(district_pays_first=True)
+    aggs.update(
+        paid_out=Sum("amount", filter=paid_out),
+        paid_out_direct=Sum("amount", filter=paid_out & Q(source__in=DIRECT_SOURCES)),
+        # Budget consumed by awards that have no case (免申即享 lists): every one not cancelled/forfeited.
+        direct_committed=Sum(
+            "amount",
+            filter=Q(application__isnull=True) & ~Q(state__in=(AwardState.CANCELLED, AwardState.FORFEITED)),
+        ),
+        pf_count=Count("pk", filter=first & ever_paid),
+        pf_paid_full=Sum("amount", filter=first & ever_paid),
+        pf_city_share=Sum("city_share", filter=first & ever_paid),
+        pf_city_recovered=Sum("city_share", filter=first & Q(state=AwardState.RECOVERED)),
+        npf_count=Count("pk", filter=~first & paid_out),
+        npf_city_share=Sum("city_share", filter=~first & paid_out),
+        npf_district_share=Sum("district_share", filter=~first & paid_out),
+    )
+    return aggs
+
+
+APPLICATION_METRICS = tuple(_application_aggregates())
+AWARD_METRICS = tuple(_award_aggregates())
+METRICS = APPLICATION_METRICS + AWARD_METRICS
+MONEY_METRICS = frozenset(
+    (
+        *("requested", "approved", *AWARD_AMOUNT_KEYS, "paid_out", "paid_out_direct", "direct_committed"),
+        *("pf_paid_full", "pf_city_share", "pf_city_recovered", "npf_city_share", "npf_district_share"),
+    )
+)
+
+
+_EMPTY = {m: (ZERO if m in MONEY_METRICS else 0) for m in METRICS}
+_SUBMITTED_KEYS = tuple(f"n_{s}" for s in REQUESTED_STATES)
+
+
+def _empty_metrics() -> dict[str, Any]:
+    return _EMPTY.copy()
+
+
+def _grouped(qs: QuerySet[Any], by: Sequence[str], aggregates: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GROUP BY, composed by the ORM (scope and filters as Q objects) and fetched through the
+    cursor as plain tuples: the driver already returns int and Decimal, so Django's per-value
+    converters (a third of the Python time on a few thousand groups) are skipped."""
+    if not by:
+        return [qs.aggregate(**aggregates)]
+    grouped = qs.values(*(f"{dim}_id" for dim in by)).annotate(**aggregates).order_by()
+    try:
+        sql, params = grouped.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _labels(rows: list[dict[str, Any]], by: Sequence[str]) -> None:
+    """Put the item, round and district labels on the rows: one small query per dimension."""
+    if "item" in by:
+        ids = {r["item_id"] for r in rows}
+        items = {
+            pk: (code, name)
+            for pk, code, name in PolicyItem.objects.filter(pk__in=ids).values_list("pk", "code", "name")
+        }
+        for r in rows:
+            r["item_code"], r["item_name"] = items.get(r["item_id"], (None, None))
+    if "round" in by:
+        ids = {r["round_id"] for r in rows if r["round_id"] is not None}
+        rounds = {
+            pk: rest for pk, *rest in Round.objects.filter(pk__in=ids).values_list("pk", "name", "budget", "opens_at")
+        }
+        for r in rows:
+            r["round_name"], r["round_budget"], r["round_opens_at"] = rounds.get(r["round_id"], (None, None, None))
+    if "district" in by:
+        ids = {r["district_id"] for r in rows}
+        districts = {
+            pk: (name, sort)
+            for pk, name, sort in District.objects.filter(pk__in=ids).values_list("pk", "name", "sort_order")
+        }
+        for r in rows:
+            r["district_name"], r["district_sort"] = districts.get(r["district_id"], (None, None))
+
+
+def summary_rows(*, scope: ReportScope, filters: ReportFilters, by: Sequence[str] = GRAIN) -> list[dict[str, Any]]:
+    """Counts by state and amounts per group of `by` (default item × round × district).
+
+    Two GROUP BY queries (applications, awards) on the id columns, then one small query per
+    dimension for its labels. Each row holds the dimension fields (item_id/item_code/item_name,
+    round_id/round_name/round_budget, district_id/district_name) and every metric: `n_<state>`
+    for all 11 application states, `n_total`, `requested`, `approved`, `overdue`;
+    `award_n_<state>`/`award_<state>` for all 7 award states; `paid_out` (paid + recovering),
+    `paid_out_direct` (of it 免申即享/即申即享), `direct_committed`, and the settlement sums
+    `pf_*`/`npf_*`. Amounts are Decimal, never None. Awards without a round (免申即享) form rows
+    with round_id None.
+    """
+    apps = _grouped(scoped_applications(scope=scope, filters=filters), by, _application_aggregates())
+    awards = _grouped(scoped_awards(scope=scope, filters=filters), by, _award_aggregates())
+    key_fields = [f"{dim}_id" for dim in by]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for source in (apps, awards):
+        for group in source:
+            key = tuple(group[k] for k in key_fields)
+            row = merged.get(key)
+            if row is None:
+                row = merged[key] = _empty_metrics()
+            for name, value in group.items():
+                if value is not None:
+                    row[name] = value
+    if not by and not merged:
+        merged[()] = _empty_metrics()
+    rows = list(merged.values())
+    _labels(rows, by)
+    scale = connection.vendor != "postgresql"  # SQLite's sums come back unscaled
+    for row in rows:
+        _derive(row, scale=scale)
+    rows.sort(key=_row_sort_key)
+    return rows
+
+
+def _derive(row: dict[str, Any], *, scale: bool = False) -> None:
+    if scale:
+        for name in MONEY_METRICS:
+            row[name] = yuan(row[name])
+    row["submitted_total"] = sum(row[k] for k in _SUBMITTED_KEYS)
+    row["award_total"] = sum(row[k] for k in AWARD_COUNT_KEYS)
+    row["budget_used"] = row["approved"] + row["direct_committed"]
+    row["pf_city_owes"] = row["pf_city_share"] - row["pf_city_recovered"]
+    budget = row.get("round_budget")
+    row["budget_left"] = budget - row["budget_used"] if budget is not None else None
+    row["budget_ratio"] = (row["budget_used"] / budget) if budget else None
+
+
+def _row_sort_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    opens = row.get("round_opens_at")
+    return (
+        row.get("item_code") or "",
+        -(opens.timestamp()) if isinstance(opens, datetime) else 0,
+        row.get("round_id") or 0,
+        row.get("district_sort") if row.get("district_sort") is not None else 0,
+        row.get("district_id") or 0,
+    )
+
+
+def rollup(rows: Iterable[dict[str, Any]], by: Sequence[str]) -> list[dict[str, Any]]:
+    """Sum summary rows (already aggregated groups, not cases) up to the coarser grouping `by`."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    keep = [k for dim in by for k in DIMENSION_KEYS[dim]]
+    key_fields = [k for k in keep if k.endswith("_id")]
+    for row in rows:
+        key = tuple(row.get(k) for k in key_fields)
+        target = out.get(key)
+        if target is None:
+            target = out[key] = _empty_metrics()
+            target.update({k: row.get(k) for k in keep})
+        for m in METRICS:
+            target[m] += row[m]
+    result = list(out.values())
+    if not by and not result:
+        result = [_empty_metrics()]
+    for row in result:
+        _derive(row)
+    result.sort(key=_row_sort_key)
+    return result
+
+
+# --- other tables --------------------------------------------------------------------------------
+
+
+def monthly_rows(*, scope: ReportScope, filters: ReportFilters) -> list[dict[str, Any]]:
+    """Per month of 申报时间 (Shanghai): cases submitted, amount asked, cases approved, amount approved."""
+    qs = (
+        scoped_applications(scope=scope, filters=filters)
+        .filter(submitted_at__isnull=False)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("month")
+        .annotate(
+            n_submitted=Count("pk"),
+            requested=Sum("suggested_amount", filter=Q(state__in=REQUESTED_STATES)),
+            n_approved=Count("pk", filter=Q(state=State.APPROVED)),
+            approved=Sum("amount", filter=Q(state=State.APPROVED)),
+        )
+        .order_by("month")
+    )
+    return [
+        {
+            **r,
+            "requested": yuan(r["requested"] or 0),
+            "approved": yuan(r["approved"] or 0),
+            "label": f"{r['month']:%Y年%m月}",
+        }
+        for r in qs
+    ]
+
+
+def late_decision_counts(*, scope: ReportScope, filters: ReportFilters) -> dict[int, int]:
+    """District decisions (通过/不通过/退回补正) taken after the review time limit, per district id.
+
+    Compared with the limit in force for the case's current review cycle (review_deadline is set
+    at 受理 and at a city return), counting decisions made since the last 受理.
+    """
+    if scope.is_empty:
+        return {}
+    qs = (
+        ApplicationEvent.objects.filter(scope.q("application__") & filters.application_q("application__"))
+        .filter(
+            action__in=DISTRICT_DECISIONS,
+            application__review_deadline__isnull=False,
+            at__gt=F("application__review_deadline"),
+            at__gte=F("application__accepted_at"),
+        )
+        .values("application__district_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {r["application__district_id"]: r["n"] for r in qs}
+
+
+def breach_rows(
+    *, district_rows: Sequence[dict[str, Any]], late: dict[int, int], districts: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Per district: cases flagged 审核超时 now, and decisions taken after the limit."""
+    rows = {
+        r["district_id"]: {
+            "district_id": r["district_id"],
+            "district_name": r["district_name"],
+            "overdue": r["overdue"],
+            "late_decisions": 0,
+        }
+        for r in district_rows
+    }
+    for district_id, n in late.items():
+        row = rows.setdefault(
+            district_id,
+            {
+                "district_id": district_id,
+                "district_name": districts.get(district_id, ""),
+                "overdue": 0,
+                "late_decisions": 0,
+            },
+        )
+        row["late_decisions"] = n
+    return list(rows.values())
+
+
+@dataclass
+class DeliveryTargets:
+    """The targets of SPEC §6 (003 L621), with the measure stated."""
+
+    paid_out: Decimal = ZERO
+    paid_out_direct: Decimal = ZERO
+    items_total: int = 0
+    items_proactive_mode: int = 0
+    items_pushed: int = 0
+    money_target: Decimal = Decimal("0.50")
+    items_target: Decimal = Decimal("0.95")
+
+    @property
+    def money_share(self) -> Decimal | None:
+        return self.paid_out_direct / self.paid_out if self.paid_out else None
+
+    @property
+    def items_reached(self) -> int:
+        return self.items_proactive_mode + self.items_pushed
+
+    @property
+    def items_share(self) -> Decimal | None:
+        return Decimal(self.items_reached) / Decimal(self.items_total) if self.items_total else None
+
+
+def delivery_targets(*, scope: ReportScope, filters: ReportFilters, totals: dict[str, Any]) -> DeliveryTargets:
+    """免申即享/即申即享 share of money paid, and share of offered items reached proactively. One query.
+
+    Money: of the awards paid out (paid + recovering) in scope, the part whose source is 免申即享
+    or 即申即享. Items: policy items in scope with at least one published round (matching the
+    policy/round filters) — "offered" items; reached = mode 即申即享/免申即享, or mode 申报兑现 with at
+    least one `policy_push` notification sent to an enterprise (of the user's district, for a
+    district official).
+    """
+    result = DeliveryTargets(paid_out=totals["paid_out"], paid_out_direct=totals["paid_out_direct"])
+    if scope.is_empty:
+        return result
+    rounds = Round.objects.filter(item=OuterRef("pk"), published=True)
+    if filters.round_id is not None:
+        rounds = rounds.filter(pk=filters.round_id)
+    pushes = Notification.objects.filter(
+        kind=POLICY_PUSH_KIND,
+        dedupe_key__startswith=Concat(Value(f"{POLICY_PUSH_KIND}:"), Cast(OuterRef("pk"), CharField()), Value(":")),
+    )
+    if scope.district_id is not None:
+        pushes = pushes.filter(user__enterprise__district_id=scope.district_id)
+    items = PolicyItem.objects.filter(scope.items_q()).filter(Exists(rounds))
+    if filters.policy_id is not None:
+        items = items.filter(pk=filters.policy_id)
+    counts = items.aggregate(
+        total=Count("pk"),
+        proactive=Count("pk", filter=~Q(mode=PolicyItem.Mode.APPLY)),
+        pushed=Count("pk", filter=Q(Exists(pushes), mode=PolicyItem.Mode.APPLY)),
+    )
+    result.items_total = counts["total"]
+    result.items_proactive_mode = counts["proactive"]
+    result.items_pushed = counts["pushed"]
+    return result
+
+
+def unclaimed_entitlements(*, scope: ReportScope, filters: ReportFilters) -> dict[str, Any] | None:
+    """应享未享: enterprises that pass every automatic criterion of an item with an open round but have
+    neither a live application nor an award under it.
+
+    "Pass every automatic criterion" means `policies.rules.eligibility.evaluate_profile` finds no
+    failed criterion and at least one criterion confirmed from the enterprise's data (criteria on
+    declared figures or checked by hand are not automatic). Returns {"items", "enterprises",
+    "pairs"}, or None when the rules engine offers no `evaluate_profile`. The criteria are judged in
+    Python, so this walks enterprises (of the scope's district, if any) × open items; the
+    dashboard computes it only on request.
+    """
+    try:
+        from policies.rules.eligibility import evaluate_profile
+    except ImportError:
+        return None
+    from common.errors import DomainError
+    from common.timeutil import local_date, now
+    from enterprises.models import Enterprise
+
+    moment = now()
+    open_rounds = Round.objects.filter(item=OuterRef("pk"), published=True, opens_at__lte=moment, closes_at__gt=moment)
+    items = PolicyItem.objects.filter(scope.items_q()).filter(Exists(open_rounds)).select_related("document")
+    if filters.policy_id is not None:
+        items = items.filter(pk=filters.policy_id)
+    today = local_date(moment)
+    open_items = [i for i in items if i.in_force_on(today)]
+    if not open_items:
+        return {"items": 0, "enterprises": 0, "pairs": 0}
+    enterprises = Enterprise.objects.order_by("pk").prefetch_related("designations")
+    district = filters.district_id or scope.district_id
+    if district is not None:
+        enterprises = enterprises.filter(district_id=district)
+    taken = set(
+        Application.objects.filter(item__in=open_items)
+        .exclude(state__in=(State.WITHDRAWN, State.EXPIRED))
+        .values_list("enterprise_id", "item_id")
+    ) | set(Award.objects.filter(item__in=open_items).values_list("enterprise_id", "item_id"))
+    pairs = 0
+    who: set[int] = set()
+    for enterprise in enterprises.iterator(chunk_size=500):
+        for item in open_items:
+            if (enterprise.pk, item.pk) in taken:
+                continue
+            try:
+                result = evaluate_profile(item.eligibility, enterprise=enterprise, on=today)
+            except DomainError:
+                continue  # an item whose criteria the engine cannot read: not counted
+            if result.eligible and any(r["passed"] is True for r in result.reasons):
+                pairs += 1
+                who.add(enterprise.pk)
+    return {"items": len(open_items), "enterprises": len(who), "pairs": pairs}
+
+
+# --- the dashboard in one call -------------------------------------------------------------------
+
+
+class DashboardData:
+    """Every figure of the dashboard for `scope` and `filters`, each computed on first use.
+
+    The dashboard reads all of them in a fixed number of queries that does not grow with the
+    number of cases (2 GROUP BYs and 3 label look-ups for the summary and all its roll-ups, 1 each
+    for district names, monthly figures, stage times, late decisions and the delivery targets);
+    an export of one table computes only what that table needs.
+    """
+
+    def __init__(self, *, scope: ReportScope, filters: ReportFilters, with_entitlements: bool = False) -> None:
+        self.scope = scope
+        self.filters = filters
+        self.with_entitlements = with_entitlements
+
+    @cached_property
+    def summary(self) -> list[dict[str, Any]]:
+        return summary_rows(scope=self.scope, filters=self.filters)
+
+    @cached_property
+    def by_district(self) -> list[dict[str, Any]]:
+        return rollup(self.summary, ("district",))
+
+    @cached_property
+    def by_round(self) -> list[dict[str, Any]]:
+        return [r for r in rollup(self.summary, ("item", "round")) if r["round_id"] is not None]
+
+    @cached_property
+    def totals(self) -> dict[str, Any]:
+        return rollup(self.summary, ())[0]
+
+    @cached_property
+    def districts(self) -> dict[int, str]:
+        return dict(District.objects.filter(self.scope.districts_q()).values_list("pk", "name"))
+
+    @cached_property
+    def monthly(self) -> list[dict[str, Any]]:
+        return monthly_rows(scope=self.scope, filters=self.filters)
+
+    @cached_property
+    def stages(self) -> list[Any]:
+        from .stage_times import stage_times
+
+        return stage_times(scope=self.scope, filters=self.filters, districts=self.districts)
+
+    @cached_property
+    def breaches(self) -> list[dict[str, Any]]:
+        late = late_decision_counts(scope=self.scope, filters=self.filters)
+        return breach_rows(district_rows=self.by_district, late=late, districts=self.districts)
+
+    @cached_property
+    def targets(self) -> DeliveryTargets:
+        return delivery_targets(scope=self.scope, filters=self.filters, totals=self.totals)
+
+    @cached_property
+    def entitlements(self) -> dict[str, Any] | None:
+        return unclaimed_entitlements(scope=self.scope, filters=self.filters) if self.with_entitlements else None
+
+
+# --- per-case detail (exports) -------------------------------------------------------------------
+
+CASE_FIELDS = (
+    "pk",
+    "enterprise__name",
+    "enterprise__credit_code",
+    "district__name",
+    "item__code",
+    "item__name",
+    "round__name",
+    "state",
+    "submitted_at",
+    "suggested_amount",
+    "amount",
+    "review_overdue",
+    "award__state",
+    "award__amount",
+)
+
+
+def case_rows(*, scope: ReportScope, filters: ReportFilters, chunk_size: int = 2000) -> Iterator[tuple[Any, ...]]:
+    """One tuple per application (fields of CASE_FIELDS), streamed from a server-side cursor, so a
+    million-row export never holds the rows in memory."""
+    qs = scoped_applications(scope=scope, filters=filters).order_by("pk").values_list(*CASE_FIELDS)
+    yield from qs.iterator(chunk_size=chunk_size)
+
+
+def case_count(*, scope: ReportScope, filters: ReportFilters) -> int:
+    return scoped_applications(scope=scope, filters=filters).count()
