@@ -17,12 +17,12 @@ from .selectors import (
     CASE_FIELDS,
     REQUESTED_STATES,
     DashboardData,
-    DeliveryTargets,
     ReportFilters,
     ReportScope,
     case_rows,
 )
 from .stage_times import StageTime
+from .targets import DeliveryTargets
 
 TEXT, INT, MONEY, RATIO, DAYS, DATETIME = "text", "int", "money", "ratio", "days", "datetime"
 
