@@ -103,6 +103,9 @@ def application_transition(
     if transition.needs_reason and not reason:
         raise BadInput(f"请填写{transition.label}的理由。", code="reason_required")
     changes = (precheck(application) if precheck else None) or {}
+    if changes.get("review_deadline"):
+        # Reports judge late decisions against the deadline of the cycle they belong to.
+        extra = {**(extra or {}), "review_deadline": changes["review_deadline"].isoformat()}
     from_state = application.state
     for field, value in changes.items():
         setattr(application, field, value)

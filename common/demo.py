@@ -438,6 +438,9 @@ def seed_demo() -> dict[str, Any]:
     loaded = load_all()
     ref = seed_reference_data()
     rounds = seed_rounds()
+    from policies.push import open_rounds_push
+
+    open_rounds_push()
     demo_ids = [e.pk for e in ref["enterprises"].values()]
     created_cases = 0
     if not Application.objects.filter(enterprise_id__in=demo_ids).exists():

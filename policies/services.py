@@ -53,6 +53,11 @@ def round_create(*, actor: User, item_id: int, opens_at: datetime, closes_at: da
     round_ = Round(item=item, name=name, opens_at=opens_at, closes_at=closes_at, **fields)
     round_.full_clean()
     round_.save()
+    if round_.published and round_.opens_at <= timezone.now():
+        from .tasks import push_round
+
+        pk = round_.pk
+        transaction.on_commit(lambda: push_round.delay(pk))
     return round_
 
 

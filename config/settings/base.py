@@ -229,9 +229,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BEAT_SCHEDULE = {
     "deadlines-every-5-minutes": {"task": "deadlines.tasks.run_deadline_jobs", "schedule": 300.0},
+    "policy-push-hourly": {"task": "policies.tasks.push_open_rounds", "schedule": 3600.0},
     "reminders-daily": {"task": "deadlines.tasks.run_reminders", "schedule": crontab(hour=8, minute=30)},
 }
 
