@@ -5,7 +5,6 @@ import pytest
 
 @pytest.fixture
 def page(page):
-    """pytest-playwright's page, speaking Chinese like our users' browsers, failing fast."""
-    page.set_default_timeout(10_000)
+    """pytest-playwright's page, asking for Chinese like our users' browsers do."""
     page.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})
     return page
