@@ -1,0 +1,16 @@
+"""Fault-injection tests (`pytest -m faults`): they kill processes and restart PostgreSQL, so they
+run in their own step of `make test`, never inside the ordinary run (skipped there, with why)."""
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    markexpr = config.getoption("markexpr") or ""
+    for item in items:
+        if "faults" in item.keywords and "faults" not in markexpr:
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="故障注入测试单独运行：pytest -m faults tests/security/faults（make test 有此步骤）"
+                )
+            )
