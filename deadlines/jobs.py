@@ -6,10 +6,12 @@ Celery tasks in deadlines/tasks.py (with `timezone.now()`), `manage.py run_deadl
 and tests. `run_all` runs them in a fixed order and records a JobRun row.
 
 How every job works (RELIABILITY A3 rule 3):
-- in batches of `DEADLINE_JOB_BATCH_SIZE` (default 5 000) ids, each batch its own transaction:
+- in batches of at most `DEADLINE_JOB_BATCH_SIZE` (default 5 000) ids, sized to take about
+  `DEADLINE_JOB_BATCH_SECONDS` (0.5 s) each, each batch its own transaction:
   `SELECT id … WHERE <state and deadline> AND id > <last> ORDER BY id LIMIT n FOR UPDATE SKIP
-  LOCKED`, then one `UPDATE … WHERE id IN (…) AND state = <old>` (the state guard), one bulk
-  INSERT of history rows (actor empty = 系统) and one bulk INSERT of notifications;
+  LOCKED`, then one `UPDATE … WHERE id = ANY(<ids>) AND state = <old>` (the state guard), the
+  history rows (actor empty = 系统) as one `INSERT … SELECT` per distinct deadline in the batch,
+  and the notifications as one bulk INSERT (deadlines/notify.py), all in the batch's transaction;
 - idempotent: a second run finds nothing in the old state, and the notifications' dedupe keys
   stop a message from being sent twice;
 - safe on several workers at once: a row locked by one worker's batch is skipped by the other's
@@ -57,6 +59,10 @@ from .workdays import add_working_days
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5000
+DEFAULT_BATCH_SECONDS = 0.5
+FIRST_BATCH = 1000
+MIN_BATCH = 100
+LOCK_POLL = 0.2  # seconds between two tries for the advisory lock
 REMINDER_DAYS = (7, 3, 1)  # SPEC §5: remind 7, 3 and 1 days before a window closes
 
 # Chinese names, used by run_deadlines, the admin and the logs.
@@ -72,7 +78,15 @@ JOB_LABELS = {
 
 
 def batch_size() -> int:
+    """The most ids in one batch (settings DEADLINE_JOB_BATCH_SIZE, default 5 000)."""
     return int(getattr(settings, "DEADLINE_JOB_BATCH_SIZE", DEFAULT_BATCH_SIZE))
+
+
+def batch_seconds() -> float:
+    """How long one batch transaction should take (settings DEADLINE_JOB_BATCH_SECONDS, default
+    0.5 s): batches shrink when rows are slow to change (audit triggers, a busy server), so
+    locks are held briefly and no batch comes near the 1 s of RELIABILITY P4."""
+    return float(getattr(settings, "DEADLINE_JOB_BATCH_SECONDS", DEFAULT_BATCH_SECONDS))
 
 
 # --- building blocks ---------------------------------------------------------------------------
@@ -81,9 +95,15 @@ def batch_size() -> int:
 def _sweep(queryset: QuerySet, apply: Callable[[list[int]], int]) -> int:
     """Run `apply(ids)` on every row of `queryset`, batch by batch, each batch in its own
     transaction with its rows locked (`FOR UPDATE SKIP LOCKED`; a no-op on SQLite, which has
-    a single writer). Keyset pagination on id, so the loop ends even when rows are skipped."""
-    size, last_id, total = batch_size(), 0, 0
+    a single writer). Keyset pagination on id, so the loop ends even when rows are skipped.
+
+    The first batch has at most FIRST_BATCH ids; each full batch then sizes the next one so it
+    takes about `batch_seconds()` (growing at most twofold at a time), never more than
+    `batch_size()` ids nor fewer than MIN_BATCH."""
+    cap, target = batch_size(), batch_seconds()
+    size, last_id, total = min(cap, FIRST_BATCH), 0, 0
     while True:
+        started = time.monotonic()
         with transaction.atomic():
             ids = list(
                 queryset.filter(pk__gt=last_id)
@@ -95,6 +115,9 @@ def _sweep(queryset: QuerySet, apply: Callable[[list[int]], int]) -> int:
                 return total
             last_id = ids[-1]
             total += apply(ids)
+        if len(ids) == size:
+            elapsed = max(time.monotonic() - started, 0.001)
+            size = max(min(MIN_BATCH, cap), min(cap, int(size * min(2.0, target / elapsed))))
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
@@ -609,14 +632,14 @@ def single_instance(name: str, *, wait: float = 0.0) -> Iterator[bool]:
         yield True
         return
     key = advisory_key(name)
-    give_up = time.monotonic() + wait
-    while True:
+    for attempt in range(int(wait / LOCK_POLL) + 1):
+        if attempt:
+            time.sleep(LOCK_POLL)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
             (got,) = cursor.fetchone()
-        if got or time.monotonic() >= give_up:
+        if got:
             break
-        time.sleep(0.2)
     try:
         yield bool(got)
     finally:

@@ -4,65 +4,24 @@ services really meet."""
 
 import threading
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.db.models import Count
 
-from accounts.models import Role, User
+from accounts.models import User
 from awards.models import Award, AwardEvent
 from awards.services import award_claim
 from awards.workflow import AwardState
 from common.errors import InvalidTransition
 from deadlines.jobs import job_forfeit_awards
-from enterprises.models import Enterprise
 from notifications.models import Notification
 
-from .conftest import SH, credit_code, frozen
+from .conftest import SH, bulk_due_awards, frozen
 
 pytestmark = [pytest.mark.postgres]
 
 DEADLINE = datetime(2023, 3, 1, 0, 0, tzinfo=SH)
-
-
-def due_awards(world, n: int, *, start: int = 50_000) -> list[Award]:
-    """n claimable awards due at DEADLINE, each of its own enterprise with one user (bulk ORM)."""
-    enterprises = Enterprise.objects.bulk_create(
-        [
-            Enterprise(
-                name=f"并发测试企业{i}",
-                credit_code=credit_code(start + i),
-                district=world.district,
-                bank_name="杭州银行",
-                bank_account_name=f"并发测试企业{i}",
-                bank_account_no=f"6222{i:012d}",
-            )
-            for i in range(n)
-        ]
-    )
-    User.objects.bulk_create(
-        [
-            User(username=f"conc{start + i}", password="!", role=Role.ENTERPRISE, enterprise=e)
-            for i, e in enumerate(enterprises)
-        ]
-    )
-    return Award.objects.bulk_create(
-        [
-            Award(
-                enterprise=e,
-                item=world.item,
-                round=world.round,
-                district=world.district,
-                year=2022,
-                amount=Decimal("100000"),
-                city_share=Decimal("50000"),
-                district_share=Decimal("50000"),
-                claim_deadline=DEADLINE,
-            )
-            for e in enterprises
-        ]
-    )
 
 
 def in_threads(*targets) -> list:
@@ -91,7 +50,7 @@ def in_threads(*targets) -> list:
 
 def test_three_workers_forfeit_each_award_exactly_once(transactional_db, world, settings):
     settings.DEADLINE_JOB_BATCH_SIZE = 25
-    awards = due_awards(world, 300)
+    awards = bulk_due_awards(world, 300, DEADLINE)
 
     counts = in_threads(*(lambda: job_forfeit_awards(now=DEADLINE) for _ in range(3)))
 
@@ -109,7 +68,7 @@ def test_claims_racing_the_sweep_end_each_award_in_exactly_one_state(transaction
     """R9: enterprises claim in the last millisecond while the sweep of the deadline runs.
     Every award ends claimed or forfeited, never both, and a claim refused is refused cleanly."""
     settings.DEADLINE_JOB_BATCH_SIZE = 10
-    awards = due_awards(world, 120)
+    awards = bulk_due_awards(world, 120, DEADLINE)
     users = {u.enterprise_id: u for u in User.objects.filter(enterprise__in=[a.enterprise_id for a in awards])}
     refused: list[int] = []
 

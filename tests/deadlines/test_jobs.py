@@ -4,6 +4,7 @@ changes and sends nothing (SPEC §5)."""
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from applications.models import Application, ApplicationEvent
@@ -28,7 +29,7 @@ from enterprises.models import DishonestyEntry
 from notifications.models import Notification
 from policies.models import Round
 
-from .conftest import CLOSES, IN_WINDOW, OPENS, SH, frozen
+from .conftest import CLOSES, IN_WINDOW, OPENS, SH, bulk_due_awards, frozen
 
 AFTER_CLOSE = datetime(2023, 2, 1, 0, 5, tzinfo=SH)
 
@@ -381,3 +382,41 @@ def test_one_batch_with_several_deadlines_keeps_each_reason(world, make_award, s
     assert "2023年03月02日 12:30" in reasons[late.pk]
     extras = dict(AwardEvent.objects.filter(action="forfeit").values_list("award_id", "extra"))
     assert extras[late.pk]["deadline"] == "2023-03-02T12:30:00+08:00"
+
+
+def batch_limits(run) -> list[int]:
+    """The LIMIT of every batch query (SELECT … FOR UPDATE SKIP LOCKED) issued while `run()`."""
+    limits: list[int] = []
+
+    def watch(execute, sql, params, many, context):
+        if "FOR UPDATE" in sql and "LIMIT" in sql:
+            limits.append(int(sql.rsplit("LIMIT", 1)[1].split()[0]))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        run()
+    return limits
+
+
+@pytest.mark.postgres
+def test_batches_shrink_when_slow_and_grow_when_fast(world, settings):
+    bulk_due_awards(world, 1500, datetime(2023, 3, 1, tzinfo=SH))
+    settings.DEADLINE_JOB_BATCH_SIZE = 5000
+    settings.DEADLINE_JOB_BATCH_SECONDS = 1e-9  # every batch "too slow": down to the minimum
+
+    slow = batch_limits(lambda: job_forfeit_awards(now=datetime(2023, 3, 1, tzinfo=SH)))
+
+    assert slow == [1000, 100, 100, 100, 100, 100, 100]  # 1000 + 5 × 100, then an empty query
+    assert Award.objects.filter(state=AwardState.FORFEITED).count() == 1500
+
+
+@pytest.mark.postgres
+def test_batches_grow_at_most_twofold_up_to_the_cap(world, settings):
+    bulk_due_awards(world, 3500, datetime(2023, 3, 1, tzinfo=SH))
+    settings.DEADLINE_JOB_BATCH_SIZE = 2500
+    settings.DEADLINE_JOB_BATCH_SECONDS = 1000  # every batch "fast"
+
+    fast = batch_limits(lambda: job_forfeit_awards(now=datetime(2023, 3, 1, tzinfo=SH)))
+
+    assert fast == [1000, 2000, 2500, 2500]  # 1000 + 2000 + the last 500, then an empty query
+    assert AwardEvent.objects.filter(action="forfeit").count() == 3500

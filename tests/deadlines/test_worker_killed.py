@@ -44,7 +44,7 @@ from .conftest import AMOUNT_RULE
 pytestmark = [pytest.mark.realworker]
 
 TASK = "deadlines.tasks.run_deadline_jobs"
-N = 20_000  # 4 batches of 5 000: time to kill the worker between the first and the last
+N = 20_000  # several batches (≤ 5 000 each): time to kill the worker between the first and the last
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = Path(sys.executable).with_name("celery")
 
