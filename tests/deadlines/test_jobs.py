@@ -420,3 +420,21 @@ def test_batches_grow_at_most_twofold_up_to_the_cap(world, settings):
 
     assert fast == [1000, 2000, 2500, 2500]  # 1000 + 2000 + the last 500, then an empty query
     assert AwardEvent.objects.filter(action="forfeit").count() == 3500
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="application_resubmit 未把 review_overdue 复位：需要 applications/services.py 的改动（见 deadlines 报告）",
+)
+def test_a_case_flagged_in_review_is_flagged_again_when_its_resubmission_waits_too_long(world, accepted):
+    application = accepted(at=datetime(2023, 2, 6, 9, 0, tzinfo=SH))
+    with frozen(datetime(2023, 2, 21, 0, 0, tzinfo=SH)):
+        assert job_flag_overdue_reviews(now=timezone.now()) == 1  # overdue in district review
+    with frozen(datetime(2023, 2, 22, 9, 0, tzinfo=SH)):
+        application_return(actor=world.reviewer, application_id=application.pk, reason="请补充材料。")
+    with frozen(datetime(2023, 2, 23, 9, 0, tzinfo=SH)):
+        application_resubmit(actor=application.created_by, application_id=application.pk)
+
+    # Resubmitted Thursday 2月23日; 10 working days later (3月9日) it waits too long again.
+    with frozen(datetime(2023, 3, 10, 0, 0, tzinfo=SH)):
+        assert job_flag_overdue_reviews(now=timezone.now()) == 1
