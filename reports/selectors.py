@@ -337,7 +337,7 @@ def summary_rows(*, scope: ReportScope, filters: ReportFilters, by: Sequence[str
             if row is None:
                 row = merged[key] = _empty_metrics()
             for name, value in group.items():
-                if value is not None:
+                if value is not None or name in key_fields:
                     row[name] = value
     if not by and not merged:
         merged[()] = _empty_metrics()
