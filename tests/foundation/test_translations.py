@@ -1,4 +1,5 @@
 """Messages Django leaves in English are Chinese here too (locale/zh_Hans)."""
+
 import pytest
 from django.contrib.auth.password_validation import MinimumLengthValidator
 from django.core.exceptions import ValidationError
