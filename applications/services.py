@@ -417,7 +417,12 @@ def application_resubmit(*, actor: User, application_id: int) -> Application:
         _check_not_listed(application, "申报")
         _check_complete(application)
         fields = _apply_assessment(application)
-        return {"declared": application.declared, **{f: getattr(application, f) for f in fields}}
+        # A new wait begins: the review clock restarts from this resubmission (deadlines jobs).
+        return {
+            "declared": application.declared,
+            "review_overdue": False,
+            **{f: getattr(application, f) for f in fields},
+        }
 
     return application_transition(application_id=application_id, action="resubmit", actor=actor, precheck=precheck)
 
