@@ -422,10 +422,6 @@ def test_batches_grow_at_most_twofold_up_to_the_cap(world, settings):
     assert AwardEvent.objects.filter(action="forfeit").count() == 3500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="application_resubmit 未把 review_overdue 复位：需要 applications/services.py 的改动（见 deadlines 报告）",
-)
 def test_a_case_flagged_in_review_is_flagged_again_when_its_resubmission_waits_too_long(world, accepted):
     application = accepted(at=datetime(2023, 2, 6, 9, 0, tzinfo=SH))
     with frozen(datetime(2023, 2, 21, 0, 0, tzinfo=SH)):
