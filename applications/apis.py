@@ -7,6 +7,7 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -62,7 +63,7 @@ class ApplicationListCreateApi(ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Page numbers by default (with `count`); `?cursor=` (empty for the first page) pages by
         keyset on id through applications/fastlist.py, for long lists."""
-        if "cursor" in request.query_params:
+        if "cursor" in request.query_params and not issubclass(self.pagination_class or object, CursorPagination):
             filters = self.filterset_class(request.query_params, queryset=Application.objects.none())
             if not filters.is_valid():
                 raise BadInput("筛选条件无效：" + "；".join(f"{k}: {v[0]}" for k, v in filters.errors.items()))
