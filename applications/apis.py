@@ -4,7 +4,8 @@ from typing import Any
 
 import django_filters
 from django.http import FileResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
@@ -43,6 +44,7 @@ class ApplicationListCreateApi(ListAPIView):
     serializer_class = ApplicationOutput
     filterset_class = ApplicationFilter
 
+    @extend_schema_serializer(component_name="ApplicationListCreateInput")
     class InputSerializer(serializers.Serializer):
         round = serializers.IntegerField()
         declared = serializers.DictField(required=False, default=dict)
@@ -87,6 +89,7 @@ class ApplicationListCreateApi(ListAPIView):
 
 
 class ApplicationDetailApi(APIView):
+    @extend_schema_serializer(component_name="ApplicationDetailInput")
     class InputSerializer(serializers.Serializer):
         declared = serializers.DictField()
 
@@ -123,6 +126,7 @@ class ApplicationHistoryApi(APIView):
 class MaterialUploadApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="MaterialUploadInput")
     class InputSerializer(serializers.Serializer):
         kind = serializers.CharField()
         file = serializers.FileField()
@@ -143,6 +147,7 @@ class MaterialUploadApi(APIView):
 class MaterialReuseApi(APIView):
     """POST {"kind", "source_material"}: use a file already handed in with another case (R18)."""
 
+    @extend_schema_serializer(component_name="MaterialReuseInput")
     class InputSerializer(serializers.Serializer):
         kind = serializers.CharField()
         source_material = serializers.IntegerField()
@@ -161,6 +166,7 @@ class MaterialReuseApi(APIView):
 
 
 class MaterialDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request: Request, application_id: int, material_id: int) -> FileResponse:
         from .views import material_response
 
@@ -170,6 +176,7 @@ class MaterialDownloadApi(APIView):
 class _TransitionApi(APIView):
     """Base of the one-view-per-action endpoints `POST /applications/{id}/{action}/`."""
 
+    @extend_schema_serializer(component_name="_TransitionInput")
     class InputSerializer(serializers.Serializer):
         pass
 
@@ -189,6 +196,7 @@ class _Reason(serializers.Serializer):
 
 
 class ApplicationSubmitApi(_TransitionApi):
+    @extend_schema_serializer(component_name="ApplicationSubmitInput")
     class InputSerializer(serializers.Serializer):
         commitment_signed = serializers.BooleanField(required=False, default=False)
 
@@ -210,11 +218,16 @@ def _simple(name: str, service: Any, *, with_reason: bool) -> type[_TransitionAp
     attrs: dict[str, Any] = {"perform": perform, "__doc__": f"POST /applications/{{id}}/{name}/"}
     if with_reason:
         attrs["InputSerializer"] = _Reason
+
+    def post(self: _TransitionApi, request: Request, application_id: int) -> Response:
+        return _TransitionApi.post(self, request, application_id)
+
+    # A function of its own per action: extend_schema annotates the function object it is given.
     attrs["post"] = extend_schema(
         request=_Reason if with_reason else None,
         responses=ApplicationDetailOutput,
         operation_id=f"applications_{name.replace('-', '_')}",
-    )(_TransitionApi.post)
+    )(post)
     return type(f"Application{name.title().replace('-', '')}Api", (_TransitionApi,), attrs)
 
 
@@ -228,6 +241,7 @@ ApplicationCityReturnApi = _simple("city-return", services.application_city_retu
 
 
 class ApplicationApproveApi(_TransitionApi):
+    @extend_schema_serializer(component_name="ApplicationApproveInput")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, default="")
         override = serializers.BooleanField(required=False, default=False)
@@ -243,6 +257,7 @@ class ApplicationApproveApi(_TransitionApi):
 
 
 class ApplicationCityApproveApi(_TransitionApi):
+    @extend_schema_serializer(component_name="ApplicationCityApproveInput")
     class InputSerializer(serializers.Serializer):
         amount = serializers.CharField()
         reason = serializers.CharField(required=False, allow_blank=True, default="")

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -55,6 +55,7 @@ class AwardHistoryApi(APIView):
 
 
 class AwardClaimApi(APIView):
+    @extend_schema_serializer(component_name="AwardClaimInput")
     class InputSerializer(serializers.Serializer):
         commitment_signed = serializers.BooleanField(required=False, default=False)
         bank_account_confirmed = serializers.BooleanField(required=False, default=True)
@@ -68,6 +69,7 @@ class AwardClaimApi(APIView):
 
 
 class AwardPayApi(APIView):
+    @extend_schema_serializer(component_name="AwardPayInput")
     class InputSerializer(serializers.Serializer):
         reference = serializers.CharField(allow_blank=True)
         paid_on = serializers.DateField(required=False)
@@ -84,6 +86,7 @@ class AwardPayApi(APIView):
 
 
 class AwardRecoverApi(APIView):
+    @extend_schema_serializer(component_name="AwardRecoverInput")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, default="")
         listing_days = serializers.IntegerField(required=False, min_value=1, max_value=3650, default=3 * 365)
@@ -97,6 +100,7 @@ class AwardRecoverApi(APIView):
 
 
 class AwardRecoveredApi(APIView):
+    @extend_schema_serializer(component_name="AwardRecoveredInput")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -111,10 +115,12 @@ class AwardRecoveredApi(APIView):
 
 
 class RoundPublishAwardsApi(APIView):
+    @extend_schema_serializer(component_name="RoundPublishAwardsInput")
     class InputSerializer(serializers.Serializer):
         claim_deadline = serializers.DateTimeField()
         applications = serializers.ListField(child=serializers.IntegerField(), required=False)
 
+    @extend_schema_serializer(component_name="RoundPublishAwardsOutput")
     class OutputSerializer(serializers.Serializer):
         created = AwardOutput(many=True)
         cancelled = AwardOutput(many=True)

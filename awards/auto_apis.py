@@ -1,6 +1,6 @@
 """REST endpoints for 免申即享 lists (policy administrators)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -64,6 +64,7 @@ class AutoBatchCreateApi(APIView):
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
+    @extend_schema_serializer(component_name="AutoBatchCreateInput")
     class InputSerializer(serializers.Serializer):
         item = serializers.IntegerField()
         year = serializers.IntegerField(min_value=2000, max_value=2100)
@@ -95,6 +96,7 @@ class AutoBatchDetailApi(APIView):
 
 
 class AutoBatchApproveApi(APIView):
+    @extend_schema_serializer(component_name="AutoBatchApproveInput")
     class InputSerializer(serializers.Serializer):
         claim_deadline = serializers.DateTimeField()
 

@@ -1,6 +1,6 @@
 """REST endpoints for co-review opinions and city lists (SPEC §9)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -62,6 +62,7 @@ class CityListOutput(serializers.ModelSerializer):
 
 
 class OpinionListCreateApi(APIView):
+    @extend_schema_serializer(component_name="OpinionListCreateInput")
     class InputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=Opinion.Decision.choices)
         remarks = serializers.CharField(required=False, allow_blank=True, default="")
@@ -84,6 +85,7 @@ class OpinionListCreateApi(APIView):
 class CityListListCreateApi(ListAPIView):
     serializer_class = CityListOutput
 
+    @extend_schema_serializer(component_name="CityListListCreateInput")
     class InputSerializer(serializers.Serializer):
         round = serializers.IntegerField()
         applications = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)

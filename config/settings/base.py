@@ -214,6 +214,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStateEnum": "applications.workflow.State",
+        "AwardStateEnum": "awards.workflow.AwardState",
+    },
 }
 
 # Celery: Redis in production and CI; a filesystem broker for the local demo (no server).
@@ -229,7 +233,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_throttle": 1,  # kombu 5.7 default 10: a dead worker's message came back up to 100 s late
+}
 CELERY_BEAT_SCHEDULE = {
     "deadlines-every-5-minutes": {"task": "deadlines.tasks.run_deadline_jobs", "schedule": 300.0},
     "policy-push-hourly": {"task": "policies.tasks.push_open_rounds", "schedule": 3600.0},
