@@ -145,7 +145,7 @@ start_worker() {
 }
 
 realworker_tests() {
-  .venv/bin/pytest -m realworker -rfEs
+  .venv/bin/pytest -m "realworker and not faults" -rfEs
   local rc=$?
   if [ "$rc" -ne 0 ]; then
     echo "---- worker 日志（最后 40 行）----"
