@@ -28,12 +28,6 @@ from tests.workflow.conftest import (  # noqa: F401  (fixtures and helpers re-ex
 PASSWORD = "Hz-demo-2026"
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "faults: fault injection against a real PostgreSQL cluster (kill -9, pg_ctl restart)"
-    )
-
-
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
