@@ -5,10 +5,9 @@ from typing import Any
 import django_filters
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,11 +34,6 @@ class ApplicationFilter(django_filters.FilterSet):
         fields = ["state", "round", "district", "policy"]
 
 
-def _page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 50
-
-
 class ApplicationListCreateApi(ListAPIView):
     serializer_class = ApplicationOutput
     filterset_class = ApplicationFilter
@@ -54,29 +48,6 @@ class ApplicationListCreateApi(ListAPIView):
             return Application.objects.none()
         # Read only the columns a list row shows (the joined item's rules and texts stay in the DB).
         return application_list(user=request_user(self.request)).only(*fastlist.ONLY_FIELDS)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "cursor", str, description="游标分页：上一页返回的 next；带此参数时按游标分页，末页与首页一样快"
-            ),
-        ]
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Page numbers by default (with `count`); `?cursor=` (empty for the first page) pages by
-        keyset on id through applications/fastlist.py, for long lists."""
-        if "cursor" in request.query_params and not issubclass(self.pagination_class or object, CursorPagination):
-            filters = self.filterset_class(request.query_params, queryset=Application.objects.none())
-            if not filters.is_valid():
-                raise BadInput("筛选条件无效：" + "；".join(f"{k}: {v[0]}" for k, v in filters.errors.items()))
-            page = fastlist.application_list_page(
-                user=request_user(request),
-                filters={k: v for k, v in filters.form.cleaned_data.items() if v not in (None, "")},
-                cursor=request.query_params.get("cursor") or None,
-                page_size=_page_size(request),
-            )
-            return Response(page)
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=InputSerializer, responses={201: ApplicationDetailOutput})
     def post(self, request: Request) -> Response:
@@ -102,6 +73,8 @@ class ApplicationDetailApi(APIView):
     def patch(self, request: Request, application_id: int) -> Response:
         # Only declared figures can change; state, amounts, enterprise, district are never taken
         # from input (mass assignment is refused with a message, not silently ignored).
+        if not isinstance(request.data, dict):
+            raise BadInput('请求体应为 JSON 对象，如 {"declared": {...}}。', code="invalid")
         forbidden = sorted(set(request.data) - {"declared"})
         if forbidden:
             raise BadInput(

@@ -90,6 +90,8 @@ class EnterpriseMeApi(APIView):
     @extend_schema(request=EnterpriseInput, responses=EnterpriseOutput)
     def patch(self, request: Request) -> Response:
         enterprise = self._enterprise(request)
+        if not isinstance(request.data, dict):
+            raise BadInput("请求体应为 JSON 对象（字段: 值）。", code="invalid")
         forbidden = sorted(set(request.data) - set(EnterpriseInput().fields))
         if forbidden:
             raise BadInput(

@@ -148,20 +148,3 @@ def test_schema_and_docs_are_served(demo):
     assert schema.status_code == 200
     assert b"/api/v1/applications/{application_id}/city-approve/" in schema.content
     assert APIClient().get("/api/docs/").status_code == 200
-
-
-def test_case_list_pages_by_cursor_as_well_as_by_number(demo):
-    from .conftest import make_submitted
-
-    apps = [make_submitted(demo, ent, retail="3100000000") for ent in ("ent_a", "ent_c")]
-    client = demo.client("rev_shangcheng")
-    numbered = client.get("/api/v1/applications/?page_size=1").json()
-    assert numbered["count"] == 2 and len(numbered["results"]) == 1
-    first = client.get("/api/v1/applications/?cursor=&page_size=1").json()
-    assert [r["id"] for r in first["results"]] == [apps[1].pk] and first["next"]
-    second = client.get(f"/api/v1/applications/?cursor={first['next']}&page_size=1").json()
-    assert [r["id"] for r in second["results"]] == [apps[0].pk] and second["next"] is None
-    assert second["results"][0] == client.get("/api/v1/applications/?page_size=1&page=2").json()["results"][0]
-    filtered = client.get("/api/v1/applications/?cursor=&state=approved").json()
-    assert filtered["results"] == []
-    assert client.get("/api/v1/applications/?cursor=abc").status_code == 400
