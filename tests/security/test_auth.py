@@ -262,3 +262,21 @@ def test_login_without_csrf_token_is_403(demo):
     client = Client(enforce_csrf_checks=True)
     assert client.post("/accounts/login/", {"username": "ent_a", "password": PASSWORD}).status_code == 403
     assert client.post("/accounts/logout/").status_code == 403
+
+
+def test_a_post_from_a_foreign_origin_is_403_even_with_a_valid_token(demo):
+    client = Client(enforce_csrf_checks=True)
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"].value
+    foreign = client.post(
+        "/accounts/login/",
+        {"username": "ent_a", "password": PASSWORD, "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="https://evil.example.com",
+    )
+    assert foreign.status_code == 403
+    own = client.post(
+        "/accounts/login/",
+        {"username": "ent_a", "password": PASSWORD, "csrfmiddlewaretoken": token},
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert own.status_code == 302
