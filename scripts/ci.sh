@@ -7,7 +7,8 @@
 #      PGPORT=54329 and REDIS_PORT=63799 unless set)
 #   4. manage.py check, check --deploy (production settings), makemigrations --check --dry-run,
 #      ruff check ., ruff format --check .
-#   5. pytest: the whole suite on PostgreSQL with Playwright on /usr/bin/chromium, except
+#   5. pytest: the whole suite on PostgreSQL with Playwright on /usr/bin/chromium, then the fault
+#      tests (tests/security/faults: kill -9, PostgreSQL stop/start on this run's own cluster), except
 #      `realworker` tests
 #   6. migrate the `app` database, start a real `celery -A config worker` on Redis, pytest -m
 #      realworker, stop the worker
@@ -165,6 +166,7 @@ step "ruff check ." .venv/bin/ruff check .
 step "ruff format --check ." .venv/bin/ruff format --check .
 
 step "pytest（PostgreSQL + Chromium）" .venv/bin/pytest -m "not realworker" -rfEs
+step "pytest -m faults（故障注入：kill -9、PostgreSQL 停止/启动）" .venv/bin/pytest -m faults -rfEs tests/security/faults
 
 if step "migrate（app 库，生产配置）" "${PRODUCTION[@]}" "$PY" manage.py migrate --noinput -v 1 \
   && step "启动 Celery worker" start_worker; then
