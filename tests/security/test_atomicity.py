@@ -72,7 +72,7 @@ def test_history_insert_failing_inside_claim_leaves_the_award_claimable(demo, mo
 def test_failure_after_the_state_update_in_a_workbench_page_rolls_back(demo, monkeypatch):
     app = make_under_review(demo)
     before = snapshot_app(app.pk)
-    monkeypatch.setattr(app_services, "_notify", boom)  # after save() and the history row
+    monkeypatch.setattr(app_services, "notify_transition", boom)  # after save() and the history row
     client = Client(raise_request_exception=False)
     client.force_login(demo.users["rev_shangcheng"])
     response = client.post(
