@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from common.apis import request_user
 from common.errors import BadInput
+from common.pagination import PageOrCursorPagination
 
 from . import fastlist, services
 from .models import Application
@@ -35,8 +36,19 @@ class ApplicationFilter(django_filters.FilterSet):
 
 
 class ApplicationListCreateApi(ListAPIView):
+    """GET: the user's cases, newest first (id DESC), filtered by state/round/district/policy.
+
+    Pages by page number (`?page=N`, `count` on every page, as ever) or by opaque keyset cursor
+    (`?pagination=cursor`, then the `next`/`previous` links; `count` on the first page only):
+    common.pagination.PageOrCursorPagination. Either way the page is read as values() of the
+    columns a row shows (fastlist.ROW_FIELDS) and rendered by fastlist.render_rows, which gives
+    exactly what ApplicationOutput (the documented item) gives. Scope: application_list.
+    """
+
     serializer_class = ApplicationOutput
     filterset_class = ApplicationFilter
+    pagination_class = PageOrCursorPagination
+    page_fields = fastlist.ROW_FIELDS
 
     @extend_schema_serializer(component_name="ApplicationListCreateInput")
     class InputSerializer(serializers.Serializer):
@@ -46,8 +58,11 @@ class ApplicationListCreateApi(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Application.objects.none()
-        # Read only the columns a list row shows (the joined item's rules and texts stay in the DB).
-        return application_list(user=request_user(self.request)).only(*fastlist.ONLY_FIELDS)
+        return application_list(user=request_user(self.request))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(fastlist.render_rows(rows or []))
 
     @extend_schema(request=InputSerializer, responses={201: ApplicationDetailOutput})
     def post(self, request: Request) -> Response:

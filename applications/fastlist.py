@@ -9,16 +9,16 @@ ISO 8601, `state_label` in Chinese) for the same scope (`application_list`, so t
   catalogue, the enterprise's profile and the round's settings never leave the database:
   a row is ~1.3 kB instead of ~3.4 kB);
 - builds dicts from `values()` instead of model instances and a ModelSerializer;
-- pages by keyset on id (`WHERE id < <last id> ORDER BY id DESC LIMIT n+1`, as
-  common.pagination.CaseCursorPagination does), so the last page costs what the first costs and
-  no COUNT(*) runs.
+- pages by keyset on id (`WHERE id < <last id> ORDER BY id DESC LIMIT n+1`,
+  common.pagination.keyset_rows), so the last page costs what the first costs and no COUNT(*) runs.
 
-The answer is `{"next": <cursor or None>, "previous": None, "results": [...]}`; the cursor is the
-last id of the page (opaque to clients). Measured in bench/ (P2-fast); see bench/README.md for
-how to wire it into applications/apis.py.
+The API (GET /api/v1/applications/, applications.apis.ApplicationListCreateApi) reads its pages
+through the same ROW_FIELDS and `render_rows`, in both its page-number and cursor modes
+(common.pagination.PageOrCursorPagination). `application_list_page` is the same read for callers
+outside HTTP: `{"next", "previous", "results"}` with signed cursors (common.pagination).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
+from common.pagination import decode_cursor, encode_cursor, filters_digest, keyset_rows
 
 from .selectors import application_list
 from .workflow import State
@@ -112,24 +113,29 @@ def row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: item[k] for k in order}
 
 
+def render_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """values() rows of ROW_FIELDS → the list's JSON items (what ApplicationOutput would give)."""
+    return [row_to_item(row) for row in rows]
+
+
 def application_list_page(
     *, user: User, filters: Mapping[str, Any] | None = None, cursor: str | None = None, page_size: int = 50
 ) -> dict[str, Any]:
-    """One page of the user's case list, newest first; `cursor` is the `next` of the page before."""
-    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    qs = application_list(user=user, filters=dict(filters or {}))
-    if cursor:
-        try:
-            qs = qs.filter(pk__lt=int(cursor))
-        except ValueError:
-            from common.errors import BadInput
+    """One page of the user's case list, newest first; `cursor` is the `next` of the page before.
 
-            raise BadInput("分页参数 cursor 无效，请从第一页重新开始。", code="bad_cursor") from None
-    rows = list(qs.order_by("-id").values(*ROW_FIELDS)[: page_size + 1])
-    more = len(rows) > page_size
-    rows = rows[:page_size]
+    The same keyset and signed cursors as the API's cursor mode (common.pagination), bound to
+    this user and these filters; a bad cursor raises BadInput (400). No count.
+    """
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    filters = dict(filters or {})
+    scope = filters_digest(user_id=user.pk, params=filters)
+    after, reverse = decode_cursor(cursor, scope=scope) if cursor else (None, False)
+    qs = application_list(user=user, filters=filters)
+    rows, more = keyset_rows(qs, page_size=page_size, after=after, reverse=reverse, fields=ROW_FIELDS)
+    following = rows[-1]["id"] if rows and (more or reverse) else None
+    before = rows[0]["id"] if rows and (more if reverse else after is not None) else None
     return {
-        "next": str(rows[-1]["id"]) if more and rows else None,
-        "previous": None,
-        "results": [row_to_item(r) for r in rows],
+        "next": encode_cursor(position=following, reverse=False, scope=scope) if following else None,
+        "previous": encode_cursor(position=before, reverse=True, scope=scope) if before else None,
+        "results": render_rows(rows),
     }
