@@ -125,6 +125,7 @@ def _one_by_one(messages: list[Message]) -> int:
 
 def _mail_on_commit(ids: list[int]) -> None:
     from notifications.tasks import send_notification_emails
+    from outbox.services import enqueue_on_commit
 
     if ids:
-        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+        enqueue_on_commit(send_notification_emails, ids)  # outbox: survives a Redis outage (R12)

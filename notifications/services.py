@@ -33,9 +33,11 @@ def notification_create(
             continue  # already notified under this key
     ids = [n.pk for n in created]
     if ids:
+        from outbox.services import enqueue_on_commit
+
         from .tasks import send_notification_emails
 
-        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+        enqueue_on_commit(send_notification_emails, ids)  # outbox: survives a Redis outage (R12)
     return created
 
 

@@ -54,10 +54,11 @@ def round_create(*, actor: User, item_id: int, opens_at: datetime, closes_at: da
     round_.full_clean()
     round_.save()
     if round_.published and round_.opens_at <= timezone.now():
+        from outbox.services import enqueue_on_commit
+
         from .tasks import push_round
 
-        pk = round_.pk
-        transaction.on_commit(lambda: push_round.delay(pk))
+        enqueue_on_commit(push_round, round_.pk)  # outbox: survives a Redis outage (R12)
     return round_
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "workbench",
     "perf",
     "security",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,7 @@ CELERY_BEAT_SCHEDULE = {
     "deadlines-every-5-minutes": {"task": "deadlines.tasks.run_deadline_jobs", "schedule": 300.0},
     "policy-push-hourly": {"task": "policies.tasks.push_open_rounds", "schedule": 3600.0},
     "reminders-daily": {"task": "deadlines.tasks.run_reminders", "schedule": crontab(hour=8, minute=30)},
+    "outbox-relay": {"task": "outbox.tasks.relay_outbox", "schedule": 15.0},  # R12: tasks lost to a Redis outage
 }
 
 LOGGING = {
