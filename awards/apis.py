@@ -12,6 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.apis import request_user
+from common.exception_handler import error_response
+from idempotency.api import IDEMPOTENCY_KEY_PARAMETER, IDEMPOTENCY_RESPONSES, idempotent
 
 from . import services
 from .models import Award
@@ -60,7 +62,12 @@ class AwardClaimApi(APIView):
         commitment_signed = serializers.BooleanField(required=False, default=False)
         bank_account_confirmed = serializers.BooleanField(required=False, default=True)
 
-    @extend_schema(request=InputSerializer, responses=AwardOutput)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: AwardOutput, 403: error_response("失信名录内，不能申领"), **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent
     def post(self, request: Request, award_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -74,7 +81,12 @@ class AwardPayApi(APIView):
         reference = serializers.CharField(allow_blank=True)
         paid_on = serializers.DateField(required=False)
 
-    @extend_schema(request=InputSerializer, responses=AwardOutput)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        responses={200: AwardOutput, 403: error_response("无权登记兑现"), **IDEMPOTENCY_RESPONSES},
+    )
+    @idempotent
     def post(self, request: Request, award_id: int) -> Response:
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -45,3 +45,47 @@ class Conflict(DomainError):
 class BadInput(DomainError):
     status_code = 400
     default_code = "invalid"
+
+
+class PreconditionFailed(DomainError):
+    """412: the client's `If-Match` no longer names the current version (someone changed it)."""
+
+    status_code = 412
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(DomainError):
+    """428: the request must say which version it changes (`If-Match`)."""
+
+    status_code = 428
+    default_code = "precondition_required"
+
+
+class Unprocessable(DomainError):
+    """422: well-formed, but cannot be processed as asked (e.g. an Idempotency-Key reused with
+    another body)."""
+
+    status_code = 422
+    default_code = "unprocessable"
+
+
+class TooManyRequests(DomainError):
+    """429: a rate limit was reached; `retry_after` seconds until the window ends."""
+
+    status_code = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after))
+
+
+class ServiceUnavailable(DomainError):
+    """503: a service the request depends on is down; try again later."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 30, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, int(retry_after))

@@ -5,7 +5,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -26,7 +27,11 @@ def _flatten(detail: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        response = Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:  # 429 / 503: when to try again (RFC 9110 §10.2.3)
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         return Response({"detail": _flatten(detail), "code": "invalid", "errors": detail}, status=400)
@@ -49,3 +54,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         response.data = {"detail": messages.get(response.status_code, _flatten(exc.detail)), "code": code}
     return response
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorOutput(serializers.Serializer):
+    """The body of every error answer (for the OpenAPI schema)."""
+
+    detail = serializers.CharField(help_text="说明（中文），告诉调用方如何改正")
+    code = serializers.CharField(help_text="机器可读的错误码")
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An OpenAPI response documenting an `{"detail", "code"}` error answer."""
+    return OpenApiResponse(ErrorOutput, description=description)

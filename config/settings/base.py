@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "workbench",
     "perf",
     "security",
+    "idempotency",
     "outbox",
 ]
 
