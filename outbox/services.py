@@ -19,6 +19,8 @@ publish and its own exceptions propagate, as they did with `.delay()`.
 """
 
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,10 +74,41 @@ def enqueue_on_commit(task: Task, *args, **kwargs) -> OutboxMessage:
     return message
 
 
+_pools: dict[tuple[int, str], object] = {}
+_pools_lock = threading.Lock()
+
+
+def _broker_connection():
+    """A pooled broker connection that gives up at the first refused connect.
+
+    Celery's own pool retries a refused connect for broker_connection_timeout (4 s) whatever
+    `retry=False` says (kombu's default_channel); a request must not wait that long. One pool per
+    process and broker URL (a forked web worker builds its own; tests may point at another Redis).
+    """
+    app = _celery()
+    key = (os.getpid(), app.conf.broker_url)
+    pool = _pools.get(key)
+    if pool is None:
+        with _pools_lock:
+            pool = _pools.get(key)
+            if pool is None:
+                conn = app.connection_for_write(transport_options={"max_retries": 0})
+                pool = _pools[key] = conn.Pool(limit=app.conf.broker_pool_limit or 10)
+    return pool.acquire(block=True, timeout=10)
+
+
 def _publish(message: OutboxMessage) -> None:
-    """Send one row's task to the broker (no publish retries: a down broker fails fast)."""
-    task = _celery().tasks[message.task]
-    task.apply_async(args=message.args, kwargs=message.kwargs, task_id=message.task_id, retry=False)
+    """Send one row's task to the broker by name: one try, no publish retries (a down broker
+    fails fast). Under eager Celery the task runs here instead."""
+    app = _celery()
+    options = {"args": message.args, "kwargs": message.kwargs, "task_id": message.task_id, "retry": False}
+    if _eager():
+        if message.task not in app.tasks:
+            app.loader.import_default_modules()  # the tasks modules of every installed app
+        app.tasks[message.task].apply_async(**options)
+        return
+    with _broker_connection() as connection:
+        app.send_task(message.task, connection=connection, **options)
 
 
 def _error_text(exc: BaseException) -> str:
