@@ -2,11 +2,14 @@
 item, round or dishonesty entry is recorded by PostgreSQL triggers with who, when and what,
 set-based updates included; history and audit rows cannot be changed or deleted."""
 
+import json
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -183,3 +186,70 @@ def test_refused_requests_are_logged_with_who_and_where(demo, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "security"]
     assert any("status=401" in m or "status=403" in m for m in lines), lines
     assert any("status=404" in m and "ent_b" in m and f"/api/v1/applications/{app.pk}/" in m for m in lines), lines
+
+
+# --- the UPDATE trigger of security/0002 (issue #9): same rows as 0001's, cheaper ---------------
+
+
+def _audit_rows(table: str, after_id: int) -> list[tuple]:
+    rows = AuditLog.objects.filter(table_name=table, op="UPDATE", id__gt=after_id).order_by("row_id", "id")
+    return [(r.row_id, r.old, r.new, r.actor, r.txid) for r in rows]
+
+
+def _hashable(row: tuple) -> tuple:
+    return tuple(json.dumps(v, sort_keys=True) if isinstance(v, dict) else v for v in row)
+
+
+def test_update_audit_keeps_only_changed_columns_including_a_change_to_null(demo):
+    award = make_award(demo, "ent_c", retail="3100000000")
+    Award.objects.filter(pk=award.pk).update(last_reminded_days=7)
+    mark = AuditLog.objects.order_by("-id").values_list("id", flat=True).first()
+    with audit_actor("system:test-null"):
+        Award.objects.filter(pk=award.pk).update(last_reminded_days=None, state="forfeited")
+        Award.objects.filter(pk=award.pk).update(state="forfeited")  # nothing changes: nothing logged
+    (row,) = _audit_rows("awards_award", mark)
+    assert row[0] == award.pk
+    assert row[1] == {"last_reminded_days": 7, "state": "claimable"}
+    assert row[2] == {"last_reminded_days": None, "state": "forfeited"}
+    assert row[3] == "system:test-null"
+
+
+def test_a_column_added_later_is_audited_without_touching_the_trigger(demo):
+    award = make_award(demo, "ent_c", retail="3100000000")
+    mark = AuditLog.objects.order_by("-id").values_list("id", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred FK check pending before the DDL
+        cursor.execute("ALTER TABLE awards_award ADD COLUMN audit_probe json")  # json: no = operator
+        cursor.execute("UPDATE awards_award SET audit_probe = '{\"a\": 1}' WHERE id = %s", [award.pk])
+        cursor.execute("UPDATE awards_award SET audit_probe = '{\"a\": 1}' WHERE id = %s", [award.pk])
+    (row,) = _audit_rows("awards_award", mark)
+    assert row[1] == {"audit_probe": None} and row[2] == {"audit_probe": {"a": 1}}
+
+
+def test_update_audit_rows_equal_those_of_the_0001_trigger(demo):
+    """Both trigger functions side by side on the same statements: identical audit rows."""
+    import importlib
+
+    initial = importlib.import_module("security.migrations.0001_initial")
+    old_function = initial.FUNCTIONS.split("CREATE OR REPLACE FUNCTION security_audit_update()")[1].split(
+        "CREATE OR REPLACE FUNCTION"
+    )[0]
+    awards = [make_award(demo, ent, retail="3100000000") for ent in ("ent_a", "ent_c")]
+    ids = [a.pk for a in awards]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE FUNCTION security_audit_update_0001()" + old_function)
+        cursor.execute(
+            "CREATE TRIGGER audit_0001 AFTER UPDATE ON awards_award REFERENCING OLD TABLE AS audit_old "
+            "NEW TABLE AS audit_new FOR EACH STATEMENT EXECUTE FUNCTION security_audit_update_0001()"
+        )
+        mark = AuditLog.objects.order_by("-id").values_list("id", flat=True).first()
+        with audit_actor("system:test-same"):
+            Award.objects.filter(pk__in=ids).update(last_reminded_days=3, updated_at=timezone.now())
+            Award.objects.filter(pk=ids[0]).update(state="forfeited", bank_snapshot={"bank": "新账户"})
+            Award.objects.filter(pk__in=ids).update(last_reminded_days=None, claim_commitment_text="承诺")
+            Award.objects.filter(pk__in=ids).update(amount=F("amount"))  # no change at all
+        cursor.execute("DROP TRIGGER audit_0001 ON awards_award")
+    rows = _audit_rows("awards_award", mark)
+    assert len(rows) == 2 * 5  # 5 changed rows, each logged by both triggers
+    counted = Counter(_hashable(r) for r in rows)
+    assert all(n == 2 for n in counted.values()), counted
