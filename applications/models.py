@@ -125,6 +125,13 @@ def material_upload_to(instance: "Material", filename: str) -> str:
     return f"materials/{instance.application_id}/{instance.storage_key}"
 
 
+class ScanStatus(models.TextChoices):
+    PENDING = "pending", "扫描中"
+    CLEAN = "clean", "已通过"
+    INFECTED = "infected", "未通过（发现病毒）"
+    ERROR = "error", "无法扫描"
+
+
 class Material(BaseModel):
     application = models.ForeignKey(
         Application, verbose_name="申报件", on_delete=models.CASCADE, related_name="materials"
@@ -141,6 +148,13 @@ class Material(BaseModel):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Antivirus (R14): every file starts pending; applications.tasks.scan_material records the
+    # result. Only clean files count for submission; infected ones are never served.
+    scan_status = models.CharField(
+        "病毒扫描", max_length=16, choices=ScanStatus.choices, default=ScanStatus.PENDING, editable=False
+    )
+    scanned_at = models.DateTimeField("扫描时间", null=True, blank=True, editable=False)
+    scan_detail = models.CharField("扫描结果说明", max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = "申报材料"
@@ -151,6 +165,10 @@ class Material(BaseModel):
             models.UniqueConstraint(
                 fields=["application", "kind"], condition=Q(is_current=True), name="material_one_current"
             ),
+        ]
+        indexes = [
+            # the sweep that retries unscanned files after a scanner outage (tasks.scan_pending_materials)
+            models.Index(fields=["created_at"], condition=Q(scan_status="pending"), name="material_scan_pending_idx"),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -30,12 +30,13 @@ from policies.models import Round
 
 from .commitments import SUBMISSION_COMMITMENT
 from .declared import clean_declared
-from .models import Application, ApplicationEvent, Material
+from .models import Application, ApplicationEvent, Material, ScanStatus
 from .notify import notify_transition
 from .permissions import ACTION_PERMISSIONS, can_edit_application
 from .rules import assess
 from .selectors import access_application_by_id
-from .uploads import check_upload
+from .tasks import enqueue_scan
+from .uploads import HashingFile, check_upload
 from .workflow import SYSTEM, TRANSITIONS, State
 
 Precheck = Callable[[Application], dict[str, Any] | None]
@@ -186,9 +187,15 @@ def application_update_declared(*, actor: User, application_id: int, declared: d
 
 @transaction.atomic
 def material_upload(*, actor: User, application_id: int, kind: str, upload: UploadedFile) -> Material:
-    """Add a new version of one material of a draft or returned case. The file's type is judged
-    by its content; the stored name is generated. Errors: 400 wrong kind/type/size/quota, 409
-    wrong state, 403/404."""
+    """Add a new version of one material of a draft or returned case (or a 容缺 material after
+    submission). The enterprise user of the case calls it (API, portal).
+
+    The file's type is judged by its content (applications/uploads.py); the stored name is
+    generated; the SHA-256 is computed while the file is written (one pass over the bytes). Side
+    effects: the file in storage, the new row (current version; the previous one is kept), and
+    an antivirus scan enqueued after commit (applications/tasks.py): the material is `pending`
+    until then and blocks submission. Errors: 400 wrong kind/type/size/quota, 409 wrong state,
+    403/404."""
     application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
     allowed, why = can_edit_application(actor, application)
     if not allowed:
@@ -205,31 +212,34 @@ def material_upload(*, actor: User, application_id: int, kind: str, upload: Uplo
             code="bad_kind",
         )
     checked = check_upload(upload)
-    used = (
-        Material.objects.filter(application__enterprise_id=application.enterprise_id).aggregate(s=Sum("size"))["s"] or 0
+    # One query for the quota and the version number (the case row is locked: no race on either).
+    totals = Material.objects.filter(application__enterprise_id=application.enterprise_id).aggregate(
+        used=Sum("size"), last=Max("version", filter=Q(application_id=application.pk, kind=kind))
     )
-    if used + checked.size > settings.ENTERPRISE_UPLOAD_QUOTA_BYTES:
+    if (totals["used"] or 0) + checked.size > settings.ENTERPRISE_UPLOAD_QUOTA_BYTES:
         raise BadInput("贵企业上传的材料已达到存储配额，请删除不需要的版本或联系属地主管部门。", code="quota_exceeded")
-    previous = Material.objects.filter(application=application, kind=kind).order_by("-version").first()
-    Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
+    if totals["last"] is not None:
+        Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
     material = Material(
         application=application,
         kind=kind,
-        version=(previous.version + 1) if previous else 1,
+        version=(totals["last"] or 0) + 1,
         is_current=True,
         storage_key=f"{uuid4().hex}.{checked.extension}",
         original_name=(upload.name or "file")[-200:],
         content_type=checked.content_type,
         size=checked.size,
-        sha256=checked.sha256,
         uploaded_by=actor,
     )
-    material.file.save(material.storage_key, upload, save=False)
+    hashed = HashingFile(upload)
+    material.file.save(material.storage_key, hashed, save=False)
+    material.sha256 = hashed.hexdigest()
     try:
-        material.save()
+        material.save(force_insert=True)
     except Exception:
         material.file.delete(save=False)  # no orphan file when the row is not written
         raise
+    enqueue_scan(material.pk)
     return material
 
 
@@ -251,9 +261,13 @@ def material_reuse(*, actor: User, application_id: int, kind: str, source_materi
     ).first()
     if source is None:
         raise NotFound("未找到可复用的材料。")
+    if source.scan_status == ScanStatus.INFECTED:
+        raise BadInput(
+            f"材料“{source.original_name}”未通过病毒扫描，不能复用。请重新上传该材料。", code="material_infected"
+        )
     previous = Material.objects.filter(application=application, kind=kind).order_by("-version").first()
     Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
-    return Material.objects.create(
+    material = Material.objects.create(
         application=application,
         kind=kind,
         version=(previous.version + 1) if previous else 1,
@@ -265,7 +279,13 @@ def material_reuse(*, actor: User, application_id: int, kind: str, source_materi
         size=source.size,
         sha256=source.sha256,
         uploaded_by=actor,
+        scan_status=source.scan_status,
+        scanned_at=source.scanned_at,
+        scan_detail=source.scan_detail,
     )
+    if material.scan_status == ScanStatus.PENDING:
+        enqueue_scan(material.pk)
+    return material
 
 
 def reusable_materials(application: Application) -> dict[str, list[Material]]:
@@ -276,6 +296,7 @@ def reusable_materials(application: Application) -> dict[str, list[Material]]:
     qs = (
         Material.objects.filter(application__enterprise_id=application.enterprise_id, kind__in=kinds, is_current=True)
         .exclude(application=application)
+        .exclude(scan_status=ScanStatus.INFECTED)
         .select_related("application__item")
         .order_by("-created_at")
     )
@@ -318,6 +339,40 @@ def _check_complete(application: Application) -> None:
     missing = missing_materials(application, include_deferrable=False)
     if missing:
         raise BadInput(f"尚缺以下必交材料：{'、'.join(missing)}。请上传后再提交。", code="materials_missing")
+    _check_scanned(application)
+
+
+SCAN_REFUSALS = {
+    ScanStatus.INFECTED: (
+        "material_infected",
+        "材料“{name}”（{label}）未通过病毒扫描，不能作为申报材料。请用杀毒软件检查后重新上传该材料，再提交。",
+    ),
+    ScanStatus.ERROR: (
+        "material_scan_error",
+        "材料“{name}”（{label}）无法完成病毒扫描（可能已加密或损坏）。请另存为普通 PDF 后重新上传，再提交。",
+    ),
+    ScanStatus.PENDING: (
+        "material_unscanned",
+        "材料“{name}”（{label}）正在进行病毒扫描，尚未完成，暂不能提交。请稍后再提交；如长时间未完成，请重新上传该文件。",
+    ),
+}
+
+
+def _check_scanned(application: Application) -> None:
+    """R14: every current material must have been scanned clean; otherwise 409 naming the file
+    (infected first, then unscannable, then still pending: a scanner outage fails closed)."""
+    unscanned = list(
+        application.materials.filter(is_current=True)
+        .exclude(scan_status=ScanStatus.CLEAN)
+        .values_list("kind", "original_name", "scan_status")
+    )
+    if not unscanned:
+        return
+    labels = {m["kind"]: m["label"] for m in application.item.materials}
+    order = list(SCAN_REFUSALS)
+    kind, name, status = min(unscanned, key=lambda row: order.index(row[2]) if row[2] in order else 0)
+    code, text = SCAN_REFUSALS.get(status, SCAN_REFUSALS[ScanStatus.PENDING])
+    raise Conflict(text.format(name=name, label=labels.get(kind, kind)), code=code)
 
 
 def _check_not_listed(application: Application, what: str) -> None:

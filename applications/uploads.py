@@ -8,9 +8,11 @@ with a message that says which types are accepted.
 import hashlib
 import io
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 
 from common.errors import BadInput
@@ -19,6 +21,7 @@ ACCEPTED_TEXT = "PDF、JPG、PNG、Word（.docx）或 Excel（.xlsx）"
 MAX_ZIP_ENTRIES = 1000
 MAX_ZIP_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+CHUNK_SIZE = 1024 * 1024  # storage's write size: large chunks, few Python-level iterations
 
 
 @dataclass
@@ -26,7 +29,6 @@ class CheckedFile:
     content_type: str
     extension: str
     size: int
-    sha256: str
 
 
 def _sniff(head: bytes) -> tuple[str, str] | None:
@@ -72,7 +74,10 @@ def _check_image(data: bytes) -> None:
 
 
 def check_upload(upload: UploadedFile) -> CheckedFile:
-    """Validate size and real type of an uploaded file; raise BadInput saying what to fix."""
+    """Validate size and real type of an uploaded file; raise BadInput saying what to fix.
+
+    A PDF is judged by its first bytes only (nothing else is read here); Office files and images
+    are opened (zip directory, pixel count) before they are accepted."""
     size = upload.size or 0
     limit = settings.MATERIAL_MAX_BYTES
     if size == 0:
@@ -83,16 +88,46 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
             code="file_too_large",
         )
     upload.seek(0)
-    data = upload.read()
+    head = upload.read(16)
     upload.seek(0)
-    sniffed = _sniff(data[:16])
+    sniffed = _sniff(head)
     if sniffed is None:
         raise BadInput(
             f"文件类型不符合要求：只接受 {ACCEPTED_TEXT}文件（按文件内容识别，改扩展名无效）。", code="bad_file_type"
         )
     content_type, extension = sniffed
-    if extension == "zip":
-        content_type, extension = _check_office(data)
-    elif extension in ("png", "jpg"):
-        _check_image(data)
-    return CheckedFile(content_type, extension, size, hashlib.sha256(data).hexdigest())
+    if extension in ("zip", "png", "jpg"):
+        data = upload.read()
+        upload.seek(0)
+        if extension == "zip":
+            content_type, extension = _check_office(data)
+        else:
+            _check_image(data)
+    return CheckedFile(content_type, extension, size)
+
+
+class HashingFile(File):
+    """The upload as storage sees it: every chunk storage writes also feeds a SHA-256, so the
+    bytes are gone over once. It has no `temporary_file_path` on purpose: storage then copies
+    chunk by chunk (and hashes) instead of renaming the temporary file unread."""
+
+    def __init__(self, upload: UploadedFile) -> None:
+        super().__init__(upload.file, name=upload.name)
+        self.upload = upload
+        self.size = upload.size
+        self._sha256 = hashlib.sha256()
+        self._complete = False
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        self._sha256 = hashlib.sha256()
+        for chunk in self.upload.chunks(chunk_size or CHUNK_SIZE):
+            self._sha256.update(chunk)
+            yield chunk
+        self._complete = True
+
+    def hexdigest(self) -> str:
+        """The SHA-256 of what was written (the whole file is read if storage did not read it all)."""
+        if not self._complete:
+            for _ in self.chunks():
+                pass
+        return self._sha256.hexdigest()
