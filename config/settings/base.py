@@ -5,6 +5,7 @@ Each value that differs between machines comes from an environment variable (see
 """
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
@@ -132,7 +133,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Uploaded materials are private: never served under a public URL, only through the
 # access-checked download view (applications/views.py).
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": env_str("FILE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -246,7 +247,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "outbox.tasks.relay_outbox", "schedule": 15.0},  # R12: tasks lost to a Redis outage
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
