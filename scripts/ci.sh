@@ -6,7 +6,7 @@
 #   3. a throwaway PostgreSQL cluster and Redis in a mktemp dir (scripts/services.sh; ports
 #      PGPORT=54329 and REDIS_PORT=63799 unless set)
 #   4. manage.py check, check --deploy (production settings), makemigrations --check --dry-run,
-#      ruff check ., ruff format --check .
+#      ruff check ., ruff format --check ., mypy . (django-stubs; pyproject [tool.mypy])
 #   5. pytest: the whole suite on PostgreSQL with Playwright on /usr/bin/chromium, then the fault
 #      tests (tests/security/faults: kill -9, PostgreSQL stop/start on this run's own cluster), except
 #      `realworker` tests
@@ -164,6 +164,7 @@ step "manage.py check --deploy（生产配置）" "${PRODUCTION[@]}" "$PY" manag
 step "makemigrations --check --dry-run" "$PY" manage.py makemigrations --check --dry-run
 step "ruff check ." .venv/bin/ruff check .
 step "ruff format --check ." .venv/bin/ruff format --check .
+step "mypy ." .venv/bin/mypy .
 
 step "pytest（PostgreSQL + Chromium）" .venv/bin/pytest -m "not realworker" -rfEs
 step "pytest -m faults（故障注入：kill -9、PostgreSQL 停止/启动）" .venv/bin/pytest -m faults -rfEs tests/security/faults
