@@ -86,7 +86,7 @@ def _broker_connection():
     process and broker URL (a forked web worker builds its own; tests may point at another Redis).
     """
     app = _celery()
-    key = (os.getpid(), app.conf.broker_url)
+    key = (os.getpid(), app.conf.broker_write_url)
     pool = _pools.get(key)
     if pool is None:
         with _pools_lock:
@@ -108,7 +108,8 @@ def _publish(message: OutboxMessage) -> None:
         app.tasks[message.task].apply_async(**options)
         return
     with _broker_connection() as connection:
-        app.send_task(message.task, connection=connection, **options)
+        # ignore_result: no caller waits for an outbox task's result (nothing stored, no subscription)
+        app.send_task(message.task, connection=connection, ignore_result=True, **options)
 
 
 def _error_text(exc: BaseException) -> str:

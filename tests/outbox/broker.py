@@ -106,16 +106,20 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
 
 @contextlib.contextmanager
 def use_broker(url: str) -> Iterator[None]:
-    """The project's Celery app sends to `url`, not eagerly, inside the block."""
+    """The project's Celery app sends to `url`, not eagerly, inside the block.
+
+    broker_write_url, not broker_url: Celery reads CELERY_BROKER_URL from the environment before
+    its configuration (CI exports it), but broker_write_url from the configuration first."""
     from config.celery import app
 
-    saved = app.conf.task_always_eager, app.conf.broker_url
+    saved = app.conf.task_always_eager, app.conf.get("broker_write_url")
     app.conf.task_always_eager = False
-    app.conf.broker_url = url
+    app.conf.broker_write_url = url
     try:
+        assert app.conf.broker_write_url == url, "CELERY_BROKER_WRITE_URL 环境变量会覆盖测试的 broker"
         yield
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
+        app.conf.task_always_eager, app.conf.broker_write_url = saved
 
 
 @dataclass
