@@ -1,11 +1,14 @@
 """REST endpoints for applications (SPEC §9). Thin: parse, call a service, render."""
 
+import hashlib
+import json
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -14,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.apis import request_user
-from common.errors import BadInput
+from common.errors import BadInput, PreconditionFailed
+from common.exception_handler import error_response
 from common.pagination import PageOrCursorPagination
 
 from . import fastlist, services
@@ -75,16 +79,60 @@ class ApplicationListCreateApi(ListAPIView):
 
 
 class ApplicationDetailApi(APIView):
+    """GET with an `ETag`; PATCH of the declared figures honours `If-Match` (RELIABILITY R6).
+
+    The ETag is strong: a hash of the row's id, `updated_at`, state and declared figures, so any
+    change to the case (by anyone) changes it. `If-Match` is optional: a client that sends it gets
+    412 instead of silently overwriting a change it has not seen (lost update); a client that does
+    not send it keeps last-write-wins, as before (the portal edits through its own pages). `*`
+    matches any current version; weak tags (`W/"…"`) never match (strong comparison, RFC 9110).
+    """
+
     @extend_schema_serializer(component_name="ApplicationDetailInput")
     class InputSerializer(serializers.Serializer):
         declared = serializers.DictField()
 
-    @extend_schema(responses=ApplicationDetailOutput)
+    ETAG_HEADER = OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        response=[200],
+        description="当前版本的强 ETag；修改时放在 If-Match 中发回",
+    )
+    IF_MATCH = OpenApiParameter(
+        "If-Match",
+        OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        required=False,
+        description="可选。读取时得到的 ETag；若申报件在此期间已被修改，返回 412 且不保存（防止覆盖他人的修改）",
+    )
+
+    @staticmethod
+    def etag(application: Application) -> str:
+        declared = json.dumps(application.declared, sort_keys=True, ensure_ascii=False, default=str)
+        version = f"{application.pk}|{application.updated_at.isoformat()}|{application.state}|{declared}"
+        return '"' + hashlib.sha256(version.encode()).hexdigest()[:32] + '"'
+
+    @staticmethod
+    def if_match_allows(header: str, current: str) -> bool:
+        tags = [tag.strip() for tag in header.split(",") if tag.strip()]
+        return "*" in tags or current in tags
+
+    @extend_schema(responses={200: ApplicationDetailOutput}, parameters=[ETAG_HEADER])
     def get(self, request: Request, application_id: int) -> Response:
         application = access_application_by_id(user=request_user(request), application_id=application_id)
-        return Response(ApplicationDetailOutput(application).data)
+        return Response(ApplicationDetailOutput(application).data, headers={"ETag": self.etag(application)})
 
-    @extend_schema(request=InputSerializer, responses=ApplicationDetailOutput)
+    @extend_schema(
+        request=InputSerializer,
+        parameters=[IF_MATCH, ETAG_HEADER],
+        responses={
+            200: ApplicationDetailOutput,
+            400: error_response("请求有误（如修改了不允许修改的字段、申报数据格式不对）"),
+            409: error_response("当前状态不能修改申报数据"),
+            412: error_response("If-Match 与当前版本不符：申报件已被修改，未保存"),
+        },
+    )
     def patch(self, request: Request, application_id: int) -> Response:
         # Only declared figures can change; state, amounts, enterprise, district are never taken
         # from input (mass assignment is refused with a message, not silently ignored).
@@ -98,10 +146,20 @@ class ApplicationDetailApi(APIView):
             )
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        application = services.application_update_declared(
-            actor=request_user(request), application_id=application_id, declared=data.validated_data["declared"]
-        )
-        return Response(ApplicationDetailOutput(application).data)
+        user, if_match = request_user(request), request.headers.get("If-Match")
+        with transaction.atomic():
+            if if_match is not None:  # compare and write under the row lock: no change slips in between
+                current = access_application_by_id(user=user, application_id=application_id, for_update=True)
+                if not self.if_match_allows(if_match, self.etag(current)):
+                    raise PreconditionFailed(
+                        "该申报件在您打开之后已被修改（可能是同事或您在另一窗口的操作），本次修改未保存。"
+                        "请重新获取申报件（GET）查看最新数据，用新的 ETag 作为 If-Match 再提交修改。",
+                        code="stale_version",
+                    )
+            application = services.application_update_declared(
+                actor=user, application_id=application_id, declared=data.validated_data["declared"]
+            )
+        return Response(ApplicationDetailOutput(application).data, headers={"ETag": self.etag(application)})
 
 
 class ApplicationHistoryApi(APIView):
