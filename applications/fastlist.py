@@ -19,7 +19,7 @@ outside HTTP: `{"next", "previous", "results"}` with signed cursors (common.pagi
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -81,41 +81,47 @@ STATE_LABELS = dict(State.choices)
 MAX_PAGE_SIZE = 200
 
 
-def _instant(value: datetime | None) -> str | None:
+# The items' keys in ApplicationOutput's order, each with the values() key it comes from.
+ITEM_KEYS = (
+    "id", "round", "round_name", "enterprise", "enterprise_name", "policy", "policy_name", "district",
+    "district_name", "declared", "state", "state_label", "eligibility", "suggested_amount", "amount_working",
+    "amount", "submitted_at", "accepted_at", "review_deadline", "review_overdue", "supplement_request",
+    "supplement_deadline", "city_list", "created_at", "updated_at",
+)  # fmt: skip
+_SOURCE = {out: src for src, out in RENAMED.items()}
+_PLAN = tuple((key, _SOURCE.get(key, "state" if key == "state_label" else key)) for key in ITEM_KEYS)
+
+
+def _instant(value: datetime, tz: tzinfo) -> str:
     """As DRF's DateTimeField renders it: local time (Asia/Shanghai), ISO 8601."""
-    if value is None:
-        return None
-    text = timezone.localtime(value).isoformat()
+    text = value.astimezone(tz).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
 
 
-def row_to_item(row: Mapping[str, Any]) -> dict[str, Any]:
+def row_to_item(row: Mapping[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
+    """One values() row of ROW_FIELDS → one list item, exactly as ApplicationOutput renders it."""
+    tz = tz or timezone.get_current_timezone()
     item: dict[str, Any] = {}
-    for key in ROW_FIELDS:
-        value = row[key]
-        if isinstance(value, datetime):
-            value = _instant(value)
+    for key, source in _PLAN:
+        value = row[source]
+        if key == "state_label":
+            value = STATE_LABELS.get(value, value)
+        elif isinstance(value, datetime):
+            value = _instant(value, tz)
         elif isinstance(value, Decimal):
             value = _money(value)
-        item[RENAMED.get(key, key)] = value
-        if key == "state":
-            item["state_label"] = STATE_LABELS.get(value, value)
-    order = [
-        "id", "round", "round_name", "enterprise", "enterprise_name", "policy", "policy_name", "district",
-        "district_name", "declared", "state", "state_label", "eligibility", "suggested_amount", "amount_working",
-        "amount", "submitted_at", "accepted_at", "review_deadline", "review_overdue", "supplement_request",
-        "supplement_deadline", "city_list", "created_at", "updated_at",
-    ]  # fmt: skip
-    return {k: item[k] for k in order}
+        item[key] = value
+    return item
 
 
 def render_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """values() rows of ROW_FIELDS → the list's JSON items (what ApplicationOutput would give)."""
-    return [row_to_item(row) for row in rows]
+    tz = timezone.get_current_timezone()  # once per page, not per value (it is a context-local lookup)
+    return [row_to_item(row, tz) for row in rows]
 
 
 def application_list_page(
