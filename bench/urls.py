@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 
-from .views import CursorApplicationListApi, FastApplicationListApi, StaticAnonApi, StaticApi
+from .views import CursorApplicationListApi, FastApplicationListApi, StaticAnonApi, StaticApi, WhoAmIApi
 
 urlpatterns = [
     path("__bench/static/", StaticApi.as_view()),
     path("__bench/static-anon/", StaticAnonApi.as_view()),
+    path("__bench/whoami/", WhoAmIApi.as_view()),
     path("__bench/applications-cursor/", CursorApplicationListApi.as_view()),
     path("__bench/applications-fast/", FastApplicationListApi.as_view()),
     path("", include("config.urls")),

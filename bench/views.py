@@ -1,6 +1,7 @@
 """The benchmark-only views: the portal-side static API and cursor list, and the bare floors.
 
 Portal side (served through the full middleware, bench/urls.py):
+- `WhoAmIApi`: the request's user (id, role, active) for the authentication-cache tests;
 - `StaticApi`: an authenticated DRF view returning a constant dict (P1's portal side: project
   authentication classes, IsAuthenticated, JSONRenderer, exception handler);
 - `CursorApplicationListApi`: the real ApplicationListCreateApi with
@@ -61,6 +62,22 @@ def _default(value: Any) -> Any:
 class StaticApi(APIView):
     def get(self, request: Request) -> Response:
         return Response(STATIC_PAYLOAD)
+
+
+class WhoAmIApi(APIView):
+    """The authenticated user as the request sees it (the auth-cache tests read role/state)."""
+
+    def get(self, request: Request) -> Response:
+        user = request.user
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.username,
+                "name": user.display_name,
+                "role": user.role,
+                "active": user.is_active,
+            }
+        )
 
 
 class StaticAnonApi(APIView):

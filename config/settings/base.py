@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "workbench",
     "perf",
     "security",
+    "accounts.auth_cache_app.AuthCacheConfig",  # revocation receivers of the authentication cache (accounts/auth_cache.py)
     "idempotency",
     "outbox",
 ]
@@ -110,8 +111,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out username+IP before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.auth_cache.CachedModelBackend",  # ModelBackend; get_user through accounts/auth_cache.py
 ]
+# Authentication cache (accounts/auth_cache.py): the token/session user of a request is taken
+# from process memory while the user's epoch in this Redis is unchanged; "" = off (every request
+# reads the database). AUTH_CACHE_TTL bounds how long a change made without the ORM goes unseen.
+AUTH_CACHE_URL = env_str("AUTH_CACHE_URL", "")
+AUTH_CACHE_TTL = env_int("AUTH_CACHE_TTL", 60)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

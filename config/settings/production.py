@@ -24,6 +24,8 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+# Authentication cache (accounts/auth_cache.py): on, in the broker's Redis unless set apart.
+AUTH_CACHE_URL = env_str("AUTH_CACHE_URL", CELERY_BROKER_URL)
 
 # HTTPS only (ASVS 3.4.1): redirect, HSTS for a year with subdomains, and the proxy's scheme
 # header trusted (gunicorn accepts it only from FORWARDED_ALLOW_IPS, config/gunicorn.py).

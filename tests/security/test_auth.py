@@ -280,3 +280,169 @@ def test_a_post_from_a_foreign_origin_is_403_even_with_a_valid_token(demo):
         HTTP_ORIGIN="http://testserver",
     )
     assert own.status_code == 302
+
+
+# --- authentication cache (accounts/auth_cache.py): revocation stays immediate -----------------
+
+
+def auth_cache_test_url() -> str:
+    """AUTH_CACHE_TEST_URL, else the Celery broker's Redis (make test starts one) on db 3."""
+    import os
+
+    url = os.environ.get("AUTH_CACHE_TEST_URL", "")
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not url and broker.startswith("redis://"):
+        url = broker.rsplit("/", 1)[0] + "/3"
+    return url
+
+
+def _auth_cache(mode: str):
+    from accounts import auth_cache as cache
+
+    url = ""
+    if mode == "redis":
+        url = auth_cache_test_url()
+        if not url:
+            pytest.skip("认证缓存测试需要 Redis：设置 AUTH_CACHE_TEST_URL 或 CELERY_BROKER_URL=redis://…")
+        import redis
+
+        redis.Redis.from_url(url, socket_timeout=2).ping()  # configured but down: fail, do not skip
+    cache.clear_process_cache()
+    with override_settings(AUTH_CACHE_URL=url, ROOT_URLCONF="bench.urls"):
+        yield mode
+    cache.clear_process_cache()
+
+
+@pytest.fixture(params=["database", "redis"])
+def auth_cache(request):
+    """The test runs twice: cache off (every request reads the database) and on (Redis)."""
+    yield from _auth_cache(request.param)
+
+
+@pytest.fixture
+def auth_cache_redis():
+    yield from _auth_cache("redis")
+
+
+def whoami(client: APIClient):
+    return client.get("/__bench/whoami/")
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    return client
+
+
+def warm(client: APIClient, n: int = 3) -> None:
+    for _ in range(n):  # the first requests fill the cache (token → user id, then the rows)
+        assert whoami(client).status_code == 200
+
+
+def test_cached_token_is_served_without_a_query_and_refused_after_deactivation(demo, auth_cache):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = demo.users["rev_shangcheng"]
+    api = token_client(user)
+    warm(api)
+    with CaptureQueriesContext(connection) as queries:
+        assert whoami(api).json()["username"] == "rev_shangcheng"
+    assert len(queries) == (0 if auth_cache == "redis" else 1), [q["sql"] for q in queries]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    response = whoami(api)
+    assert response.status_code == 401, response.content
+
+
+def test_deleted_and_rotated_tokens_are_refused_on_the_next_request(demo, auth_cache):
+    from rest_framework.authtoken.models import Token
+
+    user = demo.users["ent_a"]
+    old = token_client(user)
+    warm(old)
+    Token.objects.filter(user=user).delete()  # rotation: the old key goes, a new one is made
+    assert whoami(old).status_code == 401
+    new = token_client(user)
+    assert whoami(new).status_code == 200
+    warm(new)
+    Token.objects.get(user=user).delete()
+    assert whoami(new).status_code == 401
+
+
+def test_a_role_change_is_seen_on_the_next_request(demo, auth_cache):
+    user = demo.users["auditor"]
+    api = token_client(user)
+    warm(api)
+    assert whoami(api).json()["role"] == "auditor"
+    user.role = "policy_admin"
+    user.save()
+    assert whoami(api).json()["role"] == "policy_admin"
+
+
+def test_password_change_and_deactivation_end_cached_sessions(demo, auth_cache):
+    first, second = Client(), Client()
+    login(first, "ent_a", PASSWORD)
+    login(second, "ent_a", PASSWORD)
+    for _ in range(3):
+        assert signed_in(first) and signed_in(second)
+    changed = first.post(
+        "/accounts/password/change/",
+        {"old_password": PASSWORD, "new_password1": "Hz-new-pass-2027", "new_password2": "Hz-new-pass-2027"},
+    )
+    assert changed.status_code == 302
+    assert signed_in(first)
+    assert not signed_in(second)
+    user = get_user_model().objects.get(username="ent_a")
+    user.is_active = False
+    user.save()
+    assert not signed_in(first)
+
+
+def test_a_change_without_signals_is_seen_after_revoke_user_or_the_ttl(demo, auth_cache):
+    from accounts.auth_cache import revoke_user
+
+    user = demo.users["ent_c"]
+    api = token_client(user)
+    warm(api)
+    before = whoami(api).json()["name"]
+    get_user_model().objects.filter(pk=user.pk).update(display_name="改名之后")  # no signal
+    if auth_cache == "redis":
+        assert whoami(api).json()["name"] == before  # cached: QuerySet.update is not seen…
+        revoke_user(user.pk)  # …until the code that bypassed the ORM says so
+    assert whoami(api).json()["name"] == "改名之后"
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    with override_settings(AUTH_CACHE_TTL=0):  # or until AUTH_CACHE_TTL has passed
+        assert whoami(api).status_code == 401
+
+
+def test_redis_down_reads_fall_back_to_the_database_and_revocations_are_refused(demo, auth_cache_redis):
+    from accounts.auth_cache import AuthCacheUnavailable, clear_process_cache
+
+    user = demo.users["ent_b"]
+    api = token_client(user)
+    warm(api)
+    clear_process_cache()
+    with override_settings(AUTH_CACHE_URL="redis://127.0.0.1:9/0", AUTH_CACHE_TIMEOUT=0.05):  # nothing listens
+        assert whoami(api).status_code == 200  # from the database
+        user.is_active = False
+        with pytest.raises(AuthCacheUnavailable) as refused:
+            user.save()
+        assert "Redis" in refused.value.message
+    assert get_user_model().objects.get(pk=user.pk).is_active  # nothing was written
+
+
+def test_a_lost_push_connection_empties_the_cache(demo, auth_cache_redis):
+    import redis
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.auth_cache import _tracker
+
+    api = token_client(demo.users["ent_b"])
+    warm(api)
+    killer = redis.Redis.from_url(auth_cache_test_url())
+    assert killer.client_kill_filter(_id=_tracker.push_id) == 1  # this process's push connection only
+    with CaptureQueriesContext(connection) as queries:
+        assert whoami(api).status_code == 200
+    assert len(queries) == 1  # the memory was dropped with the connection: the database answered

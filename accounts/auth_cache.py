@@ -1,0 +1,440 @@
+"""Authentication without a database round trip on a hit (issue #9, RELIABILITY P1).
+
+Stock Django/DRF turn an API token (`Authorization: Token …`) or a session's user id into a user
+with a database query on every request. Here the rows that query reads (the token, the user) are
+kept in process memory, and Redis tells every process at once when they change:
+
+- user N has an *auth epoch*, the Redis key `hq:auth:epoch:N`. A process reads it (GET) on its
+  own tracking connection (`CLIENT TRACKING ON REDIRECT` to a second connection subscribed to
+  `__redis__:invalidate`) *before* it reads the rows, then keeps the rows;
+- every change of a user row or a token row made through the ORM (save, delete, queryset delete)
+  writes a new epoch (SET) before the change is written (pre_save/pre_delete: if Redis cannot be
+  told, the change is refused with AuthCacheUnavailable and nothing is written) and once more
+  after the commit. Redis then pushes an invalidation of that key to every process that read it;
+- each request first drains the pushes that have arrived (a non-blocking read of one socket, no
+  round trip) and drops the entries they name; a change committed while a row was being read
+  makes that entry stale at once (its epoch was read before). So a deactivated user, a changed
+  password or role, a deleted or rotated token is refused on the very next request everywhere;
+- a lost connection (Redis restarted, network) drops the whole memory; at least every
+  AUTH_CACHE_SYNC seconds a PING on the push connection proves no push is missing (TCP keeps
+  order), so a silent network failure cannot keep a revoked user in for longer than that.
+
+Writes that bypass the ORM signals (`QuerySet.update()`, raw SQL, another program) are seen
+after at most AUTH_CACHE_TTL seconds (default 60); code doing that calls `revoke_user(user_id)`.
+A new user or token, and the `last_login` stamp of a sign-in, need no new epoch.
+
+Off when AUTH_CACHE_URL is empty (development, tests): nothing is cached and every request reads
+the database as before. When Redis does not answer, requests read the database for
+RETRY_AFTER_ERROR seconds (slower, never less safe).
+
+Callers: security.authentication.AuditTokenAuthentication (tokens) and CachedModelBackend
+(sessions, AUTHENTICATION_BACKENDS). The signal receivers are connected by
+accounts.auth_cache_app.AuthCacheConfig (INSTALLED_APPS), so every process that can change a
+user (web, Celery, manage.py) tells Redis.
+"""
+
+import contextlib
+import logging
+import secrets
+import select
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.base import ModelState
+from django.db.models.signals import post_delete, post_init, post_save, pre_delete, pre_init, pre_save
+
+from common.errors import DomainError
+
+logger = logging.getLogger("security")
+
+EPOCH_PREFIX = "hq:auth:epoch:"
+EPOCH_LIFETIME = 24 * 3600  # an idle user's epoch expires (that too is pushed): the entry refills
+INVALIDATE_CHANNEL = "__redis__:invalidate"
+MAX_ENTRIES = 20_000  # per process and per kind; the memory is dropped whole beyond that
+RETRY_AFTER_ERROR = 5.0  # seconds of database-only reads after Redis failed to answer
+HARMLESS_UPDATES = frozenset({"last_login"})  # a sign-in stamp changes nothing a request is allowed
+
+Loaded = tuple[Any, Any]
+
+
+class AuthCacheUnavailable(DomainError):
+    status_code = 503
+    default_code = "auth_cache_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "认证缓存（Redis）暂时无法访问，账号或令牌的变更无法立即通知所有服务器，因此没有保存。"
+            "请稍后重试；若持续出现，请联系运维检查 Redis（AUTH_CACHE_URL）。"
+        )
+
+
+class _Tracker:
+    """This process's memory and its two Redis connections (data + invalidation pushes)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.url = ""
+        self.writer: Any = None  # plain client for the epoch writes
+        self.data: Any = None  # redis Connection with CLIENT TRACKING ON REDIRECT <push>
+        self.push: Any = None  # redis Connection subscribed to __redis__:invalidate
+        self.push_id = 0  # its CLIENT ID (the tests end it with CLIENT KILL)
+        self.poller: Any = None  # select.poll of the push socket: one syscall, no round trip
+        self.synced_at = 0.0
+        self.down_until = 0.0
+        # token key → (user_id, token values, user values, filled at)
+        self.tokens: dict[str, tuple[int, tuple, tuple, float]] = {}
+        # token key → user id, learnt from a database read (a token's user never changes)
+        self.hints: dict[str, int] = {}
+        # user id → (user values, filled at)
+        self.users: dict[int, tuple[tuple, float]] = {}
+
+    def forget(self) -> None:
+        self.tokens.clear()
+        self.users.clear()
+
+    def forget_user(self, user_id: int) -> None:
+        self.users.pop(user_id, None)
+        for key in [k for k, entry in self.tokens.items() if entry[0] == user_id]:
+            self.tokens.pop(key, None)
+
+    # --- connections ---------------------------------------------------------------------
+
+    def configured(self) -> bool:
+        url = getattr(settings, "AUTH_CACHE_URL", "")
+        if url != self.url:
+            self.close()
+            self.url = url
+            self.writer = None
+            self.down_until = 0.0
+            self.hints.clear()
+        return bool(url)
+
+    def close(self) -> None:
+        self.forget()
+        for conn in (self.data, self.push):
+            if conn is not None:
+                with contextlib.suppress(Exception):  # a broken socket may fail to close: dropped anyway
+                    conn.disconnect()
+        self.data = self.push = None
+
+    def fail(self, exc: Exception) -> None:
+        if time.monotonic() >= self.down_until:
+            logger.warning("认证缓存不可用，暂时改为每次查询数据库 error=%r", exc)
+        self.close()
+        self.down_until = time.monotonic() + RETRY_AFTER_ERROR
+
+    def writer_client(self) -> Any:
+        if self.writer is None:
+            import redis
+
+            timeout = _timeout()
+            self.writer = redis.Redis.from_url(self.url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        return self.writer
+
+    def connect(self) -> None:
+        import redis
+
+        pool = redis.ConnectionPool.from_url(
+            self.url, socket_timeout=_timeout(), socket_connect_timeout=_timeout(), protocol=2
+        )
+        push, data = pool.make_connection(), pool.make_connection()
+        push.connect()
+        push.send_command("CLIENT", "ID")
+        push_id = push.read_response()
+        push.send_command("SUBSCRIBE", INVALIDATE_CHANNEL)
+        push.read_response()
+        data.connect()
+        data.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", push_id)
+        if data.read_response() not in (b"OK", "OK"):
+            raise RuntimeError("CLIENT TRACKING 未能开启")
+        self.forget()  # nothing read before this connection is tracked by it
+        self.push, self.data, self.push_id = push, data, push_id
+        self.poller = select.poll()
+        self.poller.register(push._sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+        self.synced_at = time.monotonic()
+
+    def ready(self) -> bool:
+        """Drain the pushes that arrived; True when the memory may be trusted (else: database)."""
+        if not self.configured() or time.monotonic() < self.down_until:
+            return False
+        try:
+            if self.push is None:
+                self.connect()
+            push = self.push
+            while self.poller.poll(0) or _buffered(push):
+                self.apply(push.read_response())
+            if time.monotonic() - self.synced_at > _sync_interval():
+                push.send_command("PING")
+                while True:
+                    message = push.read_response()
+                    if _kind(message) == "pong":
+                        break
+                    self.apply(message)
+                self.synced_at = time.monotonic()
+        except Exception as exc:  # redis errors, socket errors, a closed connection
+            self.fail(exc)
+            return False
+        return True
+
+    def apply(self, message: Any) -> None:
+        if _kind(message) != "message":
+            return
+        keys = message[2]
+        if keys is None:  # FLUSHDB/FLUSHALL, or the server dropped its tracking table
+            self.forget()
+            return
+        for key in keys if isinstance(keys, list) else [keys]:
+            name = key.decode() if isinstance(key, bytes) else str(key)
+            if name.startswith(EPOCH_PREFIX):
+                self.forget_user(int(name[len(EPOCH_PREFIX) :]))
+
+    def read_epoch(self, user_id: int) -> None:
+        """GET the epoch on the tracking connection: from now on its change is pushed here."""
+        self.data.send_command("GET", _epoch_key(user_id))
+        self.data.read_response()
+
+
+_tracker = _Tracker()
+
+
+def clear_process_cache() -> None:
+    """Forget every cached row and connection of this process (tests; never needed for safety)."""
+    with _tracker.lock:
+        _tracker.close()
+        _tracker.hints.clear()
+        _tracker.down_until = 0.0
+
+
+def _buffered(conn: Any) -> bool:
+    """Bytes redis-py already took off the socket but has not parsed (a second push)."""
+    buffer = getattr(conn._parser, "_buffer", None)
+    return bool(buffer is not None and buffer.unread_bytes())
+
+
+def _kind(message: Any) -> str:
+    if isinstance(message, list) and message:
+        head = message[0]
+        return head.decode() if isinstance(head, bytes) else str(head)
+    return ""
+
+
+def _timeout() -> float:
+    return float(getattr(settings, "AUTH_CACHE_TIMEOUT", 0.25))
+
+
+def _sync_interval() -> float:
+    return float(getattr(settings, "AUTH_CACHE_SYNC", 1.0))
+
+
+def _epoch_key(user_id: int) -> str:
+    return f"{EPOCH_PREFIX}{user_id}"
+
+
+def _ttl() -> float:
+    return float(getattr(settings, "AUTH_CACHE_TTL", 60))
+
+
+def _fresh(filled_at: float) -> bool:
+    return time.monotonic() - filled_at < _ttl()
+
+
+def _trim(store: dict) -> None:
+    if len(store) >= MAX_ENTRIES:
+        store.clear()
+
+
+# --- rows ↔ instances ----------------------------------------------------------------------
+
+
+def _values(instance: Any) -> tuple:
+    return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
+
+
+def _build(model: Any, values: tuple) -> Any:
+    """A fresh instance per request, as a query would give (its related-object caches start
+    empty). Built without Model.__init__ when no pre_init/post_init receiver listens for the
+    model (its only other work is assigning the same attributes): 2 µs instead of 15."""
+    names = [f.attname for f in model._meta.concrete_fields]
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model.from_db(DEFAULT_DB_ALIAS, names, values)
+    instance = model.__new__(model)
+    instance.__dict__.update(zip(names, values, strict=True))
+    state = instance._state = ModelState()
+    state.adding = False
+    state.db = DEFAULT_DB_ALIAS
+    return instance
+
+
+# --- tokens ----------------------------------------------------------------------------------
+
+
+def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
+    """(user, token) of an API token key: from memory while no change of the user or token has
+    been pushed, else from `load(key)` (DRF's database lookup, which raises AuthenticationFailed
+    for an unknown key or an inactive user). Who calls: AuditTokenAuthentication. Side effects:
+    the process memory; a GET on the tracking connection. Errors: whatever `load` raises."""
+    from rest_framework.authtoken.models import Token
+
+    t = _tracker
+    with t.lock:
+        if not t.ready():
+            return load(key)
+        entry = t.tokens.get(key)
+        if entry is not None and _fresh(entry[3]):
+            user = _build(_user_model(), entry[2])
+            token = _build(Token, entry[1])
+            token.user = user
+            return user, token
+        t.tokens.pop(key, None)
+        user_id = t.hints.get(key)
+        tracked = False
+        if user_id is not None:
+            try:
+                t.read_epoch(user_id)  # before the rows are read: see the module docstring
+                tracked = True
+            except Exception as exc:
+                t.fail(exc)
+        user, token = load(key)
+        _trim(t.hints)
+        t.hints[key] = token.user_id
+        if tracked and token.user_id == user_id and user.is_active:
+            _trim(t.tokens)
+            t.tokens[key] = (user_id, _values(token), _values(user), time.monotonic())
+        return user, token
+
+
+# --- session users -----------------------------------------------------------------------------
+
+
+def _user_model() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
+
+
+def user_by_id(user_id: Any, *, load: Callable[[Any], Any]) -> Any:
+    """The active user `user_id` (a session's), from memory while no change of it has been
+    pushed, else `load(user_id)` (ModelBackend.get_user: None for a missing or inactive user).
+    Who calls: CachedModelBackend.get_user. Side effects: the process memory; a GET on the
+    tracking connection. Errors: none of its own."""
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        return load(user_id)
+    t = _tracker
+    with t.lock:
+        if not t.ready():
+            return load(user_id)
+        entry = t.users.get(uid)
+        if entry is not None and _fresh(entry[1]):
+            return _build(_user_model(), entry[0])
+        t.users.pop(uid, None)
+        try:
+            t.read_epoch(uid)
+        except Exception as exc:
+            t.fail(exc)
+            return load(user_id)
+        user = load(user_id)
+        if user is not None and user.is_active:
+            _trim(t.users)
+            t.users[uid] = (_values(user), time.monotonic())
+        return user
+
+
+class CachedModelBackend(ModelBackend):
+    """Django's ModelBackend (sign-in with username and password, permissions) whose get_user,
+    run on every request of a signed-in session, reads the user through this cache."""
+
+    def get_user(self, user_id: Any) -> Any:
+        return user_by_id(user_id, load=super().get_user)
+
+
+# --- revocation ---------------------------------------------------------------------------------
+
+
+def revoke_user(user_id: int) -> None:
+    """End every cached authentication of `user_id` in every process: a new epoch (SET), which
+    Redis pushes to each process that read the old one. Who calls: the signal receivers below;
+    code that changes a user or token row without the ORM's save/delete (QuerySet.update, raw
+    SQL). Side effects: a Redis SET; this process's entries of the user. Errors:
+    AuthCacheUnavailable when the cache is on and Redis does not answer."""
+    t = _tracker
+    with t.lock:
+        t.forget_user(int(user_id))
+        if not t.configured():
+            return
+        try:
+            t.writer_client().set(_epoch_key(user_id), secrets.token_hex(8), ex=EPOCH_LIFETIME)
+        except Exception as exc:
+            t.fail(exc)
+            raise AuthCacheUnavailable() from exc
+
+
+def _revoke_after_commit(user_id: int) -> None:
+    def again() -> None:
+        try:
+            revoke_user(user_id)
+        except AuthCacheUnavailable:  # the change is committed; the pre-write revocation stands
+            logger.error("认证缓存：提交后的再次失效失败 user_id=%s（最长 AUTH_CACHE_TTL 秒后自动过期）", user_id)
+
+    transaction.on_commit(again)
+
+
+def _user_changing(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if instance._state.adding or instance.pk is None:
+        return  # a new user: nothing of theirs is cached
+    if update_fields is not None and set(update_fields) <= HARMLESS_UPDATES:
+        return
+    revoke_user(instance.pk)
+
+
+def _user_changed(sender: Any, instance: Any, created: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
+    if created or (update_fields is not None and set(update_fields) <= HARMLESS_UPDATES):
+        return
+    _revoke_after_commit(instance.pk)
+
+
+def _user_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
+    revoke_user(instance.pk)
+
+
+def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    _revoke_after_commit(instance.pk)
+
+
+def _token_changing(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if not instance._state.adding and instance.user_id is not None:
+        revoke_user(instance.user_id)
+
+
+def _token_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if not created and instance.user_id is not None:
+        _revoke_after_commit(instance.user_id)
+
+
+def _token_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
+    revoke_user(instance.user_id)
+
+
+def _token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    _revoke_after_commit(instance.user_id)
+
+
+def connect_receivers() -> None:
+    """Connect the revocation receivers (AuthCacheConfig.ready, so in every process)."""
+    from rest_framework.authtoken.models import Token
+
+    user = settings.AUTH_USER_MODEL
+    pre_save.connect(_user_changing, sender=user, dispatch_uid="auth_cache.user_changing")
+    post_save.connect(_user_changed, sender=user, dispatch_uid="auth_cache.user_changed")
+    pre_delete.connect(_user_deleting, sender=user, dispatch_uid="auth_cache.user_deleting")
+    post_delete.connect(_user_deleted, sender=user, dispatch_uid="auth_cache.user_deleted")
+    pre_save.connect(_token_changing, sender=Token, dispatch_uid="auth_cache.token_changing")
+    post_save.connect(_token_changed, sender=Token, dispatch_uid="auth_cache.token_changed")
+    pre_delete.connect(_token_deleting, sender=Token, dispatch_uid="auth_cache.token_deleting")
+    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="auth_cache.token_deleted")
