@@ -20,11 +20,13 @@ from common.apis import request_user
 from common.errors import BadInput, PreconditionFailed
 from common.exception_handler import error_response
 from common.pagination import PageOrCursorPagination
+from security.ratelimit import rate_limited
 
 from . import fastlist, services
 from .models import Application
 from .selectors import access_application_by_id, application_history, application_list
 from .serializers import ApplicationDetailOutput, ApplicationOutput, EventOutput, MaterialOutput
+from .uploads import body_upload
 from .workflow import State
 
 
@@ -170,22 +172,61 @@ class ApplicationHistoryApi(APIView):
 
 
 class MaterialUploadApi(APIView):
+    """A new version of one material. Two bodies, same checks, quota, versioning and scan:
+    multipart (`kind`, `file`: the portal's form), or the file itself as the body with any other
+    Content-Type, `?kind=` in the query and the name in `Content-Disposition` — nothing to parse,
+    the bytes go straight to the content check and storage."""
+
     parser_classes = [MultiPartParser, FormParser]
+    FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
     @extend_schema_serializer(component_name="MaterialUploadInput")
     class InputSerializer(serializers.Serializer):
         kind = serializers.CharField()
         file = serializers.FileField()
 
-    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: MaterialOutput})
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer, "application/octet-stream": OpenApiTypes.BINARY},
+        parameters=[
+            OpenApiParameter(
+                "kind",
+                str,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="材料类型（文件作为请求体发送时必填；multipart 时用表单字段 kind）",
+            ),
+            OpenApiParameter(
+                "Content-Disposition",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="文件名，如 attachment; filename*=UTF-8''%E6%9D%90%E6%96%99.pdf（文件作为请求体时）",
+            ),
+        ],
+        responses={201: MaterialOutput},
+    )
+    @rate_limited("upload")
     def post(self, request: Request, application_id: int) -> Response:
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if (request.content_type or "").startswith(self.FORM_TYPES):
+            data = self.InputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            kind, upload = data.validated_data["kind"], data.validated_data["file"]
+        else:
+            kind = request.query_params.get("kind", "")
+            if not kind:
+                raise BadInput("请在地址中用 ?kind= 指明材料类型（取自政策事项的材料清单）。", code="bad_kind")
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            upload = body_upload(
+                request.stream,
+                length=length,
+                content_type=request.content_type or "application/octet-stream",
+                disposition=request.headers.get("Content-Disposition", ""),
+            )
         material = services.material_upload(
-            actor=request_user(request),
-            application_id=application_id,
-            kind=data.validated_data["kind"],
-            upload=data.validated_data["file"],
+            actor=request_user(request), application_id=application_id, kind=kind, upload=upload
         )
         return Response(MaterialOutput(material).data, status=status.HTTP_201_CREATED)
 

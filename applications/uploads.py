@@ -7,13 +7,16 @@ with a message that says which types are accepted.
 
 import hashlib
 import io
+import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import InMemoryUploadedFile, TemporaryUploadedFile, UploadedFile
+from django.utils.http import parse_header_parameters
 
 from common.errors import BadInput
 
@@ -73,6 +76,44 @@ def _check_image(data: bytes) -> None:
         raise BadInput("图片像素过大（超过4000万像素），请压缩后上传。", code="bad_file")
 
 
+def _too_large(size: int) -> BadInput:
+    limit = settings.MATERIAL_MAX_BYTES
+    return BadInput(
+        f"文件过大：{size / 1024 / 1024:.1f} MB，单个文件不能超过 {limit / 1024 / 1024:.0f} MB。",
+        code="file_too_large",
+    )
+
+
+def body_upload(stream: BinaryIO | None, *, length: int, content_type: str, disposition: str) -> UploadedFile:
+    """The request body as an uploaded file, for a client that sends the file itself as the
+    body (no multipart parsing): `length` from Content-Length (refused before anything is read
+    when too large), the name from Content-Disposition (`filename=` or `filename*=UTF-8''…`).
+    Up to FILE_UPLOAD_MAX_MEMORY_SIZE it stays in memory, larger bodies go to a temporary file,
+    as Django does for multipart uploads. The content is judged later by `check_upload`."""
+    if length <= 0 or stream is None:
+        raise BadInput("文件为空，请把文件内容作为请求体发送，并带上 Content-Length。", code="empty_file")
+    if length > settings.MATERIAL_MAX_BYTES:
+        raise _too_large(length)
+    _, params = parse_header_parameters(disposition or "attachment")
+    name = os.path.basename(params.get("filename", "").replace("\\", "/")) or "file"
+    if length <= settings.FILE_UPLOAD_MAX_MEMORY_SIZE:
+        data = stream.read(length)
+        received = len(data)
+        upload: UploadedFile = InMemoryUploadedFile(io.BytesIO(data), "file", name, content_type, received, None)
+    else:
+        upload = TemporaryUploadedFile(name, content_type, length, None)
+        received = 0
+        while received < length and (chunk := stream.read(min(CHUNK_SIZE, length - received))):
+            upload.write(chunk)
+            received += len(chunk)
+        upload.size = received
+    if received != length:
+        upload.close()
+        raise BadInput("文件未完整上传（连接中断或长度不符），请重新上传。", code="incomplete_upload")
+    upload.seek(0)
+    return upload
+
+
 def check_upload(upload: UploadedFile) -> CheckedFile:
     """Validate size and real type of an uploaded file; raise BadInput saying what to fix.
 
@@ -83,10 +124,7 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     if size == 0:
         raise BadInput("文件为空，请选择正确的文件。", code="empty_file")
     if size > limit:
-        raise BadInput(
-            f"文件过大：{size / 1024 / 1024:.1f} MB，单个文件不能超过 {limit / 1024 / 1024:.0f} MB。",
-            code="file_too_large",
-        )
+        raise _too_large(size)
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)

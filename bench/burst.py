@@ -4,9 +4,15 @@ the upload to disk and answers 201, in the same server, interleaved.
 
 Each simulated enterprise (a generated `load_u*` user with an API token) does what the portal's
 client does: POST /api/v1/applications/ (draft) → one 1 MB PDF per required material
-(POST …/materials/) → POST …/submit/. The baseline phase sends the same multipart bodies to
-/__bare/upload/. The enterprises are split into `groups`; each group runs its flows (A), then
-the same number of stub uploads (B), with the same client concurrency: A B A B …
+(POST …/materials/) → POST …/submit/. Every upload enqueues its antivirus scan (R14) on the
+broker; a real Celery worker (`ScanWorker`, one solo process, bench.settings) scans the files
+off the request, and the flow waits until its files are scanned before it submits (an
+unscanned file blocks submission). Enterprises with an odd id send each file as a multipart
+form (the portal's form), the others as the request body itself (`?kind=`, Content-Disposition:
+no multipart parsing). The baseline phase sends the same bodies, in the same mix, to
+/__bare/upload/; bench/wsgi.py files the timings as upload/stub and upload-raw/stub-raw. The
+enterprises are split into `groups`; each group runs its flows (A), then the same number of
+stub uploads (B), with the same client concurrency: A B A B …
 
 Afterwards the database is checked (every flow gave exactly one submitted application, no
 enterprise has two) and the burst's applications, materials, history and files are removed, so
@@ -189,6 +195,57 @@ class Server:
         return dict(out)
 
 
+class ScanWorker:
+    """One real Celery worker (solo pool) on the bench settings and the server's media root: it
+    runs the scan tasks the uploads enqueue. Its queue is purged before and after the burst."""
+
+    def __init__(self, *, media_root: str) -> None:
+        self.log_path = Path(tempfile.gettempdir()) / f"bench-celery-{os.getpid()}.log"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "BENCH_MEDIA_ROOT": media_root,
+            "LOG_LEVEL": "warning",
+            "PYTHONPATH": str(ROOT),
+        }
+        celery = str(Path(sys.executable).with_name("celery"))
+        cmd = [celery, "-A", "config", "worker", "-P", "solo", "-l", "warning", "--without-gossip"]
+        cmd += ["--without-mingle", "--without-heartbeat", "-n", f"bench-scan-{os.getpid()}@%h"]
+        subprocess.run([celery, "-A", "config", "purge", "-f"], cwd=ROOT, env=env, capture_output=True, check=False)
+        self.env, self.cmd = env, cmd
+        self.log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        purge = [self.cmd[0], "-A", "config", "purge", "-f"]
+        subprocess.run(purge, cwd=ROOT, env=self.env, capture_output=True, check=False)
+
+
+def wait_scanned(application_id: int, *, timeout: float = 60) -> float:
+    """Seconds until no material of the case is pending any more (the worker's scans)."""
+    from django.db import connection
+
+    from applications.models import Material, ScanStatus
+
+    t0 = time.perf_counter()
+    try:
+        while time.perf_counter() - t0 < timeout:
+            if not Material.objects.filter(application_id=application_id, scan_status=ScanStatus.PENDING).exists():
+                break
+            time.sleep(0.02)
+        return time.perf_counter() - t0
+    finally:
+        connection.close()
+
+
 # --- data set-up and checks ------------------------------------------------------------------------
 
 
@@ -257,6 +314,7 @@ def check_database(round_id: int, expected: int) -> dict[str, int]:
         "submitted": apps.filter(state="submitted").count(),
         "duplicates": total - distinct,
         "materials": Material.objects.filter(application__round_id=round_id).count(),
+        "unscanned": Material.objects.filter(application__round_id=round_id).exclude(scan_status="clean").count(),
         "expected": expected,
     }
 
@@ -275,6 +333,8 @@ def run(
     pdf = make_pdf(pdf_size)
     media_root = tempfile.mkdtemp(prefix="bench-p5-media-")
     server = Server(workers=workers, media_root=media_root, pin=pin)
+    scanner = ScanWorker(media_root=media_root)
+    scan_waits: list[float] = []
     affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     try:
         server.wait_ready()
@@ -285,6 +345,7 @@ def run(
 
         def flow(enterprise: tuple[int, str]) -> None:
             auth = {"Authorization": f"Token {enterprise[1]}"}
+            raw = enterprise[0] % 2 == 0  # half the enterprises send the file itself as the body
             draft = client.request(
                 "create",
                 "POST",
@@ -296,15 +357,16 @@ def run(
             if draft is None:
                 return
             for kind in kinds:
-                body, ctype = multipart({"kind": kind}, "file", "材料.pdf", pdf)
+                body, headers = upload_body(kind, raw)
                 client.request(
-                    "upload",
+                    "upload-raw" if raw else "upload",
                     "POST",
-                    f"/api/v1/applications/{draft['id']}/materials/",
+                    f"/api/v1/applications/{draft['id']}/materials/" + (f"?kind={kind}" if raw else ""),
                     body=body,
-                    headers={**auth, "Content-Type": ctype},
+                    headers={**auth, **headers},
                     expect=201,
                 )
+            scan_waits.append(wait_scanned(draft["id"]))
             client.request(
                 "submit",
                 "POST",
@@ -314,13 +376,22 @@ def run(
                 expect=200,
             )
 
-        def stub(kind: str) -> None:
+        def upload_body(kind: str, raw: bool) -> tuple[bytes, dict[str, str]]:
+            if raw:
+                disposition = "attachment; filename*=UTF-8''%E6%9D%90%E6%96%99.pdf"
+                return pdf, {"Content-Type": "application/pdf", "Content-Disposition": disposition}
             body, ctype = multipart({"kind": kind}, "file", "材料.pdf", pdf)
-            client.request("stub", "POST", "/__bare/upload/", body=body, headers={"Content-Type": ctype}, expect=201)
+            return body, {"Content-Type": ctype}
+
+        def stub(job: tuple[str, bool]) -> None:
+            body, headers = upload_body(*job)
+            client.request(
+                "stub-raw" if job[1] else "stub", "POST", "/__bare/upload/", body=body, headers=headers, expect=201
+            )
 
         # warm-up: every worker imports the views and opens its connection (stub + a GET of the API)
-        for _ in range(workers * 2):
-            stub(kinds[0])
+        for i in range(workers * 2):
+            stub((kinds[0], i % 2 == 1))
             client.request(
                 "warm",
                 "GET",
@@ -340,7 +411,7 @@ def run(
                 t0 = time.perf_counter()
                 list(pool.map(flow, chunk))
                 t1 = time.perf_counter()
-                list(pool.map(stub, [k for _ in chunk for k in kinds]))
+                list(pool.map(stub, [(k, e[0] % 2 == 0) for e in chunk for k in kinds]))
                 per_group.append({"flows": len(chunk), "portal_s": t1 - t0, "stub_s": time.perf_counter() - t1})
         wall = time.perf_counter() - started
         server_side = server.server_times()
@@ -349,6 +420,7 @@ def run(
         if affinity and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, affinity)
         server.stop()
+        scanner.stop()
     db = check_database(round_.pk, len(users))
     removed = cleanup(round_.pk)
     drop_audit_after(mark)
@@ -366,6 +438,8 @@ def run(
         "item": round_.item.code,
         "http_p1": http_p1,
         "server_log": str(server.log_path),
+        "scan_log": str(scanner.log_path),
+        "scan_wait_s": scan_waits,
         "concurrency": concurrency,
         "workers": workers,
         "pdf_size": len(pdf),

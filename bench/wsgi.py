@@ -51,6 +51,8 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     elapsed = time.perf_counter() - t0
     path = environ.get("PATH_INFO", "")
     kind = next((k for pattern, k in _KINDS if pattern.match(path)), "other")
+    if kind in ("upload", "stub") and not environ.get("CONTENT_TYPE", "").startswith("multipart/"):
+        kind += "-raw"  # the file itself as the body (no multipart)
     with open(f"{_TIMINGS}.{os.getpid()}", "a") as out:
         out.write(f"{kind} {elapsed:.6f}\n")
     return result

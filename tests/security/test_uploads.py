@@ -302,3 +302,50 @@ def test_check_upload_raises_bad_input_for_oversize_without_reading_it(settings)
 
     with pytest.raises(BadInput):
         check_upload(Exploding("a.pdf", pdf_of(100)))
+
+
+# --- the file itself as the body (no multipart) ----------------------------------------------------
+
+
+def raw_upload(demo, app, data: bytes, *, kind: str | None = None, disposition: str = "", ctype="application/pdf"):
+    query = f"?kind={kind if kind is not None else kind_of(app)}" if kind != "" else ""
+    headers = {"Content-Disposition": disposition} if disposition else {}
+    return demo.client("ent_a").generic(
+        "POST", f"/api/v1/applications/{app.pk}/materials/{query}", data, content_type=ctype, headers=headers
+    )
+
+
+@pytest.mark.parametrize("memory_limit", [2 * 1024 * 1024, 1024])  # in memory / via a temporary file
+def test_raw_body_upload_gets_the_same_checks_hash_version_and_scan(demo, draft, memory_limit):
+    import hashlib
+
+    data = pdf_of(4000)
+    with override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=memory_limit):
+        first = raw_upload(demo, draft, data, disposition="attachment; filename*=UTF-8''%E8%90%A5%E4%B8%9A.pdf")
+        second = raw_upload(demo, draft, data, disposition='attachment; filename="../../etc/x.pdf"')
+    assert first.status_code == 201 and second.status_code == 201, (first.json(), second.json())
+    one, two = Material.objects.filter(application=draft).order_by("version")
+    assert (one.original_name, one.version, one.is_current) == ("营业.pdf", 1, False)
+    assert (two.original_name, two.version, two.is_current) == ("x.pdf", 2, True)
+    assert one.sha256 == two.sha256 == hashlib.sha256(data).hexdigest() == first.json()["sha256"]
+    assert one.size == len(data) and Path(two.file.path).read_bytes() == data
+    assert {one.scan_status, two.scan_status} == {"clean"}
+
+
+def test_raw_body_upload_refusals(demo, draft):
+    no_kind = raw_upload(demo, draft, pdf_of(500), kind="")
+    assert no_kind.status_code == 400 and no_kind.json()["code"] == "bad_kind"
+    wrong_kind = raw_upload(demo, draft, pdf_of(500), kind="not_a_kind")
+    assert wrong_kind.status_code == 400 and wrong_kind.json()["code"] == "bad_kind"
+    html = raw_upload(demo, draft, b"<html><script>alert(1)</script></html>", ctype="text/html")
+    assert html.status_code == 400 and html.json()["code"] == "bad_file_type"
+    empty = raw_upload(demo, draft, b"")
+    assert empty.status_code == 400 and empty.json()["code"] == "empty_file"
+    with override_settings(MATERIAL_MAX_BYTES=1000):
+        too_big = raw_upload(demo, draft, pdf_of(1001))
+    assert too_big.status_code == 400 and too_big.json()["code"] == "file_too_large"
+    assert not Material.objects.filter(application=draft).exists()
+    other_user = demo.client("ent_b").generic(
+        "POST", f"/api/v1/applications/{draft.pk}/materials/?kind={kind_of(draft)}", pdf_of(500), "application/pdf"
+    )
+    assert other_user.status_code == 404
