@@ -205,3 +205,30 @@ def _stream(data: bytes):
     import io
 
     return io.BytesIO(data)
+
+
+def test_portal_upload_step_shows_scanning_and_failed_files(demo, app, closed_socket):
+    kinds = [m["kind"] for m in app.item.materials]
+    browser = Client()
+    browser.force_login(demo.users["ent_a"])
+    page_url = f"/my/applications/{app.pk}/materials/"
+
+    def post(kind: str, data: bytes) -> None:
+        upload = SimpleUploadedFile(f"{kind}.pdf", data, content_type="application/pdf")
+        xhr = {"x-requested-with": "XMLHttpRequest"}
+        response = browser.post(page_url, {"kind": kind, "file": upload}, headers=xhr)
+        assert response.status_code == 200, response.content
+
+    post(kinds[0], EICAR_PDF)
+    with override_settings(CLAMD_SOCKET=closed_socket):
+        post(kinds[1], PDF)
+    post(kinds[2], PDF)
+    page = browser.get(page_url).content.decode()
+
+    def block(kind: str) -> str:
+        start = page.index(f'id="material-{kind}"')
+        return page[start : page.find('<div class="material"', start + 1)]
+
+    assert "未通过病毒扫描" in block(kinds[0]) and "/download/" not in block(kinds[0])
+    assert "扫描中" in block(kinds[1])
+    assert "✓ 已上传第1版" in block(kinds[2]) and "/download/" in block(kinds[2])
