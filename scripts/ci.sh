@@ -11,7 +11,9 @@
 #      tests (tests/security/faults: kill -9, PostgreSQL stop/start on this run's own cluster), except
 #      `realworker` tests
 #   6. migrate the `app` database, start a real `celery -A config worker` on Redis, pytest -m
-#      realworker, stop the worker
+#      realworker, stop the worker; then the R11 kill tests (pytest -m "realworker and faults"
+#      tests/deadlines/test_worker_killed.py), which start and kill workers of their own on Redis
+#      database 15
 #   7. python bench/run.py --ci, if bench/run.py exists
 # Every step runs even when an earlier check failed, so one run shows all failures; the exit
 # status is non-zero if any step failed. Whatever was started is stopped on exit (trap EXIT).
@@ -173,6 +175,8 @@ if step "migrate（app 库，生产配置）" "${PRODUCTION[@]}" "$PY" manage.py
   && step "启动 Celery worker" start_worker; then
   step "pytest -m realworker（真实 worker + Redis）" realworker_tests
   step "停止 Celery worker" stop_worker
+  step "pytest -m 'realworker and faults'（R11：kill -9 / SIGTERM 真实 worker）" \
+    .venv/bin/pytest -m "realworker and faults" -rfEs tests/deadlines/test_worker_killed.py
 fi
 
 if [ -f bench/run.py ]; then

@@ -1,5 +1,5 @@
 """Signal handlers: session timestamps at sign-in, tokens of deactivated users, and the audit
-actor of Celery tasks."""
+actor (of new database connections and of Celery tasks)."""
 
 import contextlib
 import threading
@@ -8,10 +8,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .audit import current_actor, reset_actor, set_actor
+from .audit import apply_to_new_connection, reset_actor, set_actor, task_label, thread_actor
 from .middleware import AUTH_AT, SEEN_AT
 
 
@@ -35,20 +36,25 @@ def drop_tokens_of_inactive_user(sender: Any, instance: Any, **kwargs: Any) -> N
         Token.objects.filter(user=instance).delete()
 
 
-# --- Celery: every task names itself as the actor of what it changes ---------------------------
+# --- Audit actor: every connection a thread opens carries the thread's actor label --------------
+
+connection_created.connect(apply_to_new_connection, dispatch_uid="security.actor_on_new_connection")
+
+
+# --- Celery: every task names itself (`task:<name>:<id>`) as the actor of what it changes -------
+# Only the thread-local label is set here (and the open connection, if any): Celery's Django fixup
+# closes the connection around each task (CONN_MAX_AGE), and the connection the task then opens
+# gets the label from apply_to_new_connection.
 
 _stack = threading.local()
 
 
-def _task_prerun(sender: Any = None, **kwargs: Any) -> None:
-    previous = ""
-    with contextlib.suppress(Exception):  # no database: nothing to restore
-        previous = current_actor()
+def _task_prerun(sender: Any = None, task_id: str | None = None, **kwargs: Any) -> None:
     if not hasattr(_stack, "items"):
         _stack.items = []
-    _stack.items.append(previous)
+    _stack.items.append(thread_actor())
     with contextlib.suppress(Exception):  # the task itself will report a database outage
-        set_actor(f"task:{getattr(sender, 'name', sender)}")
+        set_actor(task_label(getattr(sender, "name", str(sender)), task_id))
 
 
 def _task_postrun(sender: Any = None, **kwargs: Any) -> None:
