@@ -53,6 +53,7 @@ from common.errors import DomainError
 logger = logging.getLogger("security")
 
 EPOCH_PREFIX = "hq:auth:epoch:"
+SESSION_PREFIX = "hq:session:"  # accounts/session_store.py
 EPOCH_LIFETIME = 24 * 3600  # an idle user's epoch expires (that too is pushed): the entry refills
 INVALIDATE_CHANNEL = "__redis__:invalidate"
 MAX_ENTRIES = 20_000  # per process and per kind; the memory is dropped whole beyond that
@@ -92,10 +93,13 @@ class _Tracker:
         self.hints: dict[str, int] = {}
         # user id → (user values, filled at)
         self.users: dict[int, tuple[tuple, float]] = {}
+        # session key → (encoded session data, expires at (Unix time), filled at): session_store.py
+        self.sessions: dict[str, tuple[str, float, float]] = {}
 
     def forget(self) -> None:
         self.tokens.clear()
         self.users.clear()
+        self.sessions.clear()
 
     def forget_user(self, user_id: int) -> None:
         self.users.pop(user_id, None)
@@ -149,7 +153,7 @@ class _Tracker:
         push.send_command("SUBSCRIBE", INVALIDATE_CHANNEL)
         push.read_response()
         data.connect()
-        data.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", push_id)
+        data.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", push_id, "NOLOOP")
         if data.read_response() not in (b"OK", "OK"):
             raise RuntimeError("CLIENT TRACKING 未能开启")
         self.forget()  # nothing read before this connection is tracked by it
@@ -192,11 +196,18 @@ class _Tracker:
             name = key.decode() if isinstance(key, bytes) else str(key)
             if name.startswith(EPOCH_PREFIX):
                 self.forget_user(int(name[len(EPOCH_PREFIX) :]))
+            elif name.startswith(SESSION_PREFIX):
+                self.sessions.pop(name[len(SESSION_PREFIX) :], None)
 
     def read_epoch(self, user_id: int) -> None:
         """GET the epoch on the tracking connection: from now on its change is pushed here."""
-        self.data.send_command("GET", _epoch_key(user_id))
-        self.data.read_response()
+        self.command("GET", _epoch_key(user_id))
+
+    def command(self, *args: Any) -> Any:
+        """One command on the tracking connection (a key it reads is tracked from then on; its
+        own writes are not pushed back to it: NOLOOP)."""
+        self.data.send_command(*args)
+        return self.data.read_response()
 
 
 _tracker = _Tracker()

@@ -26,6 +26,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Authentication cache (accounts/auth_cache.py): on, in the broker's Redis unless set apart.
 AUTH_CACHE_URL = env_str("AUTH_CACHE_URL", CELERY_BROKER_URL)
+# Sessions: rows in PostgreSQL, read from Redis and process memory (accounts/session_store.py).
+SESSION_ENGINE = "accounts.session_store"
 
 # HTTPS only (ASVS 3.4.1): redirect, HSTS for a year with subdomains, and the proxy's scheme
 # header trusted (gunicorn accepts it only from FORWARDED_ALLOW_IPS, config/gunicorn.py).

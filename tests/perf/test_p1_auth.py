@@ -24,14 +24,15 @@ import django
 django.setup()
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
-override_settings(ROOT_URLCONF="bench.urls").enable()
+override_settings(ROOT_URLCONF="bench.urls", SESSION_ENGINE="accounts.session_store").enable()
 from django.core.handlers.wsgi import WSGIHandler
 from bench.handlers import call
 handler = WSGIHandler()
 for line in sys.stdin:
-    token = line.strip()
+    kind, _, value = line.strip().partition(" ")
+    headers = {"Authorization": f"Token {value}"} if kind == "token" else {"Cookie": value}
     with CaptureQueriesContext(connection) as queries:
-        status, body = call(handler, "GET", "/__bench/whoami/", headers={"Authorization": f"Token {token}"})
+        status, body = call(handler, "GET", "/__bench/whoami/", headers=headers)
     user = json.loads(body) if status == 200 else {}
     print(json.dumps({"status": status, "queries": len(queries), "role": user.get("role")}), flush=True)
 """
@@ -65,9 +66,9 @@ class Worker:
             [sys.executable, "-c", WORKER], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
 
-    def get(self, token: str) -> dict:
+    def get(self, token: str = "", *, cookie: str = "") -> dict:
         assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(token + "\n")
+        self.proc.stdin.write(f"cookie {cookie}\n" if cookie else f"token {token}\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         assert line, "worker process ended"
@@ -86,7 +87,7 @@ def worker(transactional_db):
     url = redis_url()
     auth_cache.clear_process_cache()
     other = Worker(url)
-    with override_settings(AUTH_CACHE_URL=url):
+    with override_settings(AUTH_CACHE_URL=url, SESSION_ENGINE="accounts.session_store"):
         yield other
     other.close()
     auth_cache.clear_process_cache()
@@ -143,3 +144,18 @@ def test_a_sign_in_stamp_keeps_the_cache(worker):
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])  # what every sign-in writes: no revocation needed
     assert worker.get(token) == {"status": 200, "queries": 0, "role": "auditor"}
+
+
+def test_a_session_ended_in_another_process_is_refused_next(worker):
+    from django.conf import settings
+    from django.test import Client
+
+    make_user("p1_session")
+    browser = Client()
+    assert browser.post("/accounts/login/", {"username": "p1_session", "password": PASSWORD}).status_code == 302
+    cookie = f"{settings.SESSION_COOKIE_NAME}={browser.cookies[settings.SESSION_COOKIE_NAME].value}"
+    answers = [worker.get(cookie=cookie) for _ in range(3)]
+    assert [a["status"] for a in answers] == [200, 200, 200], answers
+    assert answers[-1]["queries"] == 0  # session and user from memory
+    assert browser.post("/accounts/logout/").status_code == 302  # this process deletes the session
+    assert worker.get(cookie=cookie)["status"] in (401, 403)

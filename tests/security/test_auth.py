@@ -171,7 +171,7 @@ def test_failed_logins_are_logged_without_the_password(demo, caplog):
 # --- sessions -----------------------------------------------------------------------------------
 
 
-def test_session_key_rotates_at_login(demo):
+def test_session_key_rotates_at_login(demo, auth_cache):
     client = Client()
     session = client.session
     session["before_login"] = 1
@@ -184,7 +184,7 @@ def test_session_key_rotates_at_login(demo):
     assert not Session.objects.filter(session_key=before).exists()
 
 
-def test_logout_deletes_the_session_and_the_old_cookie_is_worthless(demo):
+def test_logout_deletes_the_session_and_the_old_cookie_is_worthless(demo, auth_cache):
     client = Client()
     login(client, "ent_a", PASSWORD)
     key = client.cookies["sessionid"].value
@@ -197,7 +197,7 @@ def test_logout_deletes_the_session_and_the_old_cookie_is_worthless(demo):
     assert replay.get("/my/applications/").status_code == 302
 
 
-def test_deactivated_user_loses_session_and_token_at_once(demo):
+def test_deactivated_user_loses_session_and_token_at_once(demo, auth_cache):
     user = demo.users["rev_shangcheng"]
     browser = Client()
     login(browser, "rev_shangcheng", PASSWORD)
@@ -225,7 +225,7 @@ def test_token_of_an_inactive_user_is_refused_by_drf(demo):
     assert refused.status_code == 400 and "token" not in refused.json()
 
 
-def test_idle_30_minutes_signs_out_activity_keeps_the_session(demo):
+def test_idle_30_minutes_signs_out_activity_keeps_the_session(demo, auth_cache):
     client = Client()
     login(client, "ent_c", PASSWORD)
     for minutes in (20, 40, 60):  # a request every 20 minutes keeps it alive
@@ -235,7 +235,7 @@ def test_idle_30_minutes_signs_out_activity_keeps_the_session(demo):
         assert not signed_in(client)
 
 
-def test_absolute_8_hours_signs_out_even_an_active_session(demo):
+def test_absolute_8_hours_signs_out_even_an_active_session(demo, auth_cache):
     client = Client()
     login(client, "ent_c", PASSWORD)
     for minutes in range(25, 8 * 60, 25):
@@ -245,7 +245,7 @@ def test_absolute_8_hours_signs_out_even_an_active_session(demo):
         assert not signed_in(client)
 
 
-def test_password_change_ends_the_other_sessions(demo):
+def test_password_change_ends_the_other_sessions(demo, auth_cache):
     first, second = Client(), Client()
     login(first, "ent_a", PASSWORD)
     login(second, "ent_a", PASSWORD)
@@ -308,7 +308,8 @@ def _auth_cache(mode: str):
 
         redis.Redis.from_url(url, socket_timeout=2).ping()  # configured but down: fail, do not skip
     cache.clear_process_cache()
-    with override_settings(AUTH_CACHE_URL=url, ROOT_URLCONF="bench.urls"):
+    engine = "accounts.session_store"  # production's; with AUTH_CACHE_URL "" it is Django's db engine
+    with override_settings(AUTH_CACHE_URL=url, ROOT_URLCONF="bench.urls", SESSION_ENGINE=engine):
         yield mode
     cache.clear_process_cache()
 
