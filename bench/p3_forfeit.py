@@ -1,5 +1,6 @@
 """P3: the forfeiture job vs one SQL UPDATE (L3), with its data reset. Bound as Bench.p3."""
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,15 +29,21 @@ def p3(self) -> None:
         }
         times: dict[str, list[float]] = {k: [] for k in sides}
         expected = None
+        longest: list[float] = []  # the job's longest batch transaction per run
+        counts: list[int] = []
         for rep in range(self.args.p3_pairs):
             for name, fn in sides.items():
                 if name in ("setsql", "update_notrig") and self.args.skip_p3_proposal:
                     continue
                 expected = reset.prepare()
                 now = timezone.now()
-                t0 = time.perf_counter()
-                changed = fn(now)
-                dt = time.perf_counter() - t0
+                with _BatchTimes() as batches:
+                    t0 = time.perf_counter()
+                    changed = fn(now)
+                    dt = time.perf_counter() - t0
+                if name == "job":
+                    longest.append(max(batches.seconds, default=0.0))
+                    counts.append(len(batches.seconds))
                 times[name].append(dt)
                 if changed != expected:
                     raise AssertionError(f"P3 {name}: changed {changed}, expected {expected}")
@@ -60,6 +67,30 @@ def p3(self) -> None:
             extra={"times": times, "rows_per_s": (expected or 0) / job_vs_update.p("a", 50)},
         )
     )
+    if longest:
+        self.add(
+            Row(
+                "P3-batch",
+                "the job's longest batch transaction (commit included)",
+                portal=fmt_seconds(max(longest)),
+                target="≤ 1 s",
+                ok=max(longest) <= 1.0,
+                note=f"{', '.join(str(n) for n in counts)} batches per run; logged by deadlines.jobs;",
+            )
+        )
+    if times["update_notrig"]:
+        audit = Samples(a=[[t] for t in times["update"]], b=[[t] for t in times["update_notrig"]])
+        self.add(
+            Row(
+                "P3-audit",
+                "the same UPDATE with vs without the audit trigger",
+                portal=fmt_seconds(audit.p("a", 50)),
+                baseline=fmt_seconds(audit.p("b", 50)),
+                ratio=audit.ratio(),
+                ok=None,
+                note="what the audit trail (security_audit_update) costs the sweep;",
+            )
+        )
     if times["setsql"]:
         prop = Samples(a=[[t] for t in times["setsql"]], b=[[t] for t in times["update"]])
         self.add(
@@ -76,7 +107,31 @@ def p3(self) -> None:
         )
 
 
-# --- P4 -------------------------------------------------------------------------------------
+class _BatchTimes(logging.Handler):
+    """Collects the batch durations deadlines.jobs logs at DEBUG (one record per batch)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seconds: list[float] = []
+        self.logger = logging.getLogger("deadlines.jobs")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "batch_s"):
+            self.seconds.append(record.batch_s)
+        elif record.levelno >= logging.WARNING:
+            logging.getLogger().handle(record)  # not propagated while collecting: pass warnings on
+
+    def __enter__(self) -> "_BatchTimes":
+        self.before = (self.logger.level, self.logger.propagate)
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.propagate = False  # a DEBUG line per batch must not reach the console
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.before[0])
+        self.logger.propagate = self.before[1]
 
 
 class _AwardReset:

@@ -28,12 +28,14 @@ and apply exactly the table's edges: applications `expire` (draft/returned → e
 `forfeit` (claimable → forfeited).
 """
 
+import json
 import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from decimal import Decimal
 
 from django.db import connection
 from django.utils import timezone
@@ -43,7 +45,6 @@ from awards.workflow import AWARD_TRANSITIONS, AwardState
 
 from ..models import JobRun
 from ..notify import Message, enterprise_user_ids, notify_once
-from ..sql import in_ids
 from .applications import job_expire_drafts, job_expire_returned, job_flag_overdue_reviews
 from .base import (
     DEFAULT_BATCH_SECONDS,
@@ -110,33 +111,74 @@ JOB_LABELS = {
 # --- awards ------------------------------------------------------------------------------------
 
 
-def _forfeit(ids: list[int], *, now: datetime) -> int:
+# One statement per batch for the state change and its history (PostgreSQL): the guarded UPDATE
+# returns the rows it changed, and the history rows are inserted from them, joined to the reason
+# and extra of each distinct deadline (arrays of a few elements). The notifications follow.
+_FORFEIT_SQL = """
+WITH done AS (
+    UPDATE awards_award SET state = %(target)s, updated_at = %(stamp)s
+    WHERE id = ANY(%(ids)s) AND state = %(source)s
+    RETURNING id, claim_deadline
+)
+INSERT INTO awards_awardevent (award_id, actor_id, action, from_state, to_state, reason, at, extra)
+SELECT done.id, NULL, 'forfeit', %(source)s, %(target)s, g.reason, %(stamp)s, g.extra::jsonb
+FROM done
+JOIN unnest(%(deadlines)s::timestamptz[], %(reasons)s::text[], %(extras)s::text[]) AS g (deadline, reason, extra)
+    ON g.deadline = done.claim_deadline
+ORDER BY done.id
+"""
+
+
+def _forfeit_reason(deadline: datetime) -> str:
+    return f"申领期限（{deadline_text(deadline)}）已过，未如期申领，视为自动放弃，不再享受此项政策。"
+
+
+def _forfeit(rows: list[tuple[int, int, str, Decimal, datetime]], *, now: datetime) -> int:
+    """claimable → forfeited for the locked `rows` (pk, enterprise, item name, amount, deadline):
+    guarded UPDATE, one AwardEvent per award, the enterprise users' notices; one transaction."""
     transition = AWARD_TRANSITIONS["forfeit"]
     (source,) = transition.sources
-    rows = list(
-        Award.objects.filter(in_ids(Award, ids)).values("pk", "enterprise_id", "item__name", "amount", "claim_deadline")
-    )
+    ids = [r[0] for r in rows]
     stamp = timezone.now()
-    _guarded_update(Award.objects.filter(state=source), ids, state=transition.target, updated_at=stamp)
-    users = enterprise_user_ids(r["enterprise_id"] for r in rows)
-    history = _History(AwardEvent, "award", action="forfeit", from_state=source, to_state=transition.target)
-    messages = []
-    for r in rows:
-        reason = f"申领期限（{deadline_text(r['claim_deadline'])}）已过，未如期申领，视为自动放弃，不再享受此项政策。"
-        history.add(r["pk"], reason, _extra("forfeit_awards", now, deadline=_iso(r["claim_deadline"])))
-        if r["enterprise_id"] in users:
-            messages.append(
-                Message(
-                    users[r["enterprise_id"]],
-                    kind="forfeited",
-                    title=f"“{r['item__name']}”奖励 {r['amount']:,.2f} 元逾期未申领",
-                    body=reason,
-                    link=f"/awards/{r['pk']}/",
-                    dedupe_key=f"forfeited:{r['pk']}",
-                )
+    reasons = {deadline: _forfeit_reason(deadline) for deadline in {r[4] for r in rows}}
+    if connection.vendor == "postgresql":
+        extras = [json.dumps(_extra("forfeit_awards", now, deadline=_iso(d)), ensure_ascii=False) for d in reasons]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FORFEIT_SQL,
+                {
+                    "ids": ids,
+                    "source": source,
+                    "target": transition.target,
+                    "stamp": stamp,
+                    "deadlines": list(reasons),
+                    "reasons": list(reasons.values()),
+                    "extras": extras,
+                },
             )
-    history.write(at=stamp)
-    notify_once(messages)
+            if cursor.rowcount != len(ids):
+                raise RuntimeError(
+                    f"期限任务：锁定 {len(ids)} 行，实际更新 {cursor.rowcount} 行；本批次已回滚，下次运行重试。"
+                )
+    else:
+        _guarded_update(Award.objects.filter(state=source), ids, state=transition.target, updated_at=stamp)
+        history = _History(AwardEvent, "award", action="forfeit", from_state=source, to_state=transition.target)
+        for pk, _enterprise, _item, _amount, deadline in rows:
+            history.add(pk, reasons[deadline], _extra("forfeit_awards", now, deadline=_iso(deadline)))
+        history.write(at=stamp)
+    users = enterprise_user_ids(r[1] for r in rows)
+    notify_once(
+        Message(
+            users[enterprise_id],
+            kind="forfeited",
+            title=f"“{item}”奖励 {amount:,.2f} 元逾期未申领",
+            body=reasons[deadline],
+            link=f"/awards/{pk}/",
+            dedupe_key=f"forfeited:{pk}",
+        )
+        for pk, enterprise_id, item, amount, deadline in rows
+        if enterprise_id in users
+    )
     return len(ids)
 
 
@@ -145,7 +187,8 @@ def job_forfeit_awards(*, now: datetime) -> int:
     (未如期申领的企业视为自动放弃). Side effects: AwardEvent per award, a notification to the
     enterprise's users."""
     due = Award.objects.filter(state=AwardState.CLAIMABLE, claim_deadline__lte=now)
-    return _sweep(due, lambda ids: _forfeit(ids, now=now))
+    fields = ("enterprise_id", "item__name", "amount", "claim_deadline")
+    return _sweep(due, lambda rows: _forfeit(rows, now=now), fields=fields)
 
 
 # --- running them ----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 its row locks, the guarded UPDATE, set-based history rows, and the date texts of the messages.
 Callers: the modules of this package only (and tests through deadlines.jobs)."""
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -16,6 +17,8 @@ from django.utils import timezone
 from common.timeutil import local_date
 
 from ..sql import in_ids
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 5000
 DEFAULT_BATCH_SECONDS = 0.5
@@ -40,10 +43,12 @@ def batch_seconds() -> float:
 # --- building blocks ---------------------------------------------------------------------------
 
 
-def _sweep(queryset: QuerySet, apply: Callable[[list[int]], int]) -> int:
+def _sweep(queryset: QuerySet, apply: Callable[[list[Any]], int], *, fields: tuple[str, ...] = ()) -> int:
     """Run `apply(ids)` on every row of `queryset`, batch by batch, each batch in its own
     transaction with its rows locked (`FOR UPDATE SKIP LOCKED`; a no-op on SQLite, which has
     a single writer). Keyset pagination on id, so the loop ends even when rows are skipped.
+    With `fields`, `apply` gets the locked rows as tuples `(pk, *fields)` read by the locking
+    query itself (one query fewer per batch).
 
     The first batch has at most FIRST_BATCH ids; each full batch then sizes the next one so it
     takes about `batch_seconds()` (growing at most twofold at a time), never more than
@@ -57,14 +62,18 @@ def _sweep(queryset: QuerySet, apply: Callable[[list[int]], int]) -> int:
                 queryset.filter(pk__gt=last_id)
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
-                .values_list("pk", flat=True)[:size]
+                .values_list("pk", *fields, flat=not fields)[:size]
             )
             if not ids:
                 return total
-            last_id = ids[-1]
+            last_id = ids[-1][0] if fields else ids[-1]
             total += apply(ids)
+        elapsed = max(time.monotonic() - started, 0.001)
+        # one line per batch transaction (commit included), for benchmarks and slow-batch hunting
+        logger.debug(
+            "期限任务批次：%d 行，%.3f 秒", len(ids), elapsed, extra={"batch_rows": len(ids), "batch_s": elapsed}
+        )
         if len(ids) == size:
-            elapsed = max(time.monotonic() - started, 0.001)
             size = max(min(MIN_BATCH, cap), min(cap, int(size * min(2.0, target / elapsed))))
 
 
