@@ -57,14 +57,6 @@ ROW_FIELDS = (
     "created_at",
     "updated_at",
 )
-# For the page-number API, if it stays: `application_list(...).only(*ONLY_FIELDS)` keeps the joins
-# but reads only what ApplicationOutput shows (the joined rows' JSON and text stay in the database).
-ONLY_FIELDS = (
-    "id", "round", "enterprise", "item", "district", "declared", "state", "eligibility", "suggested_amount",
-    "amount_working", "amount", "submitted_at", "accepted_at", "review_deadline", "review_overdue",
-    "supplement_request", "supplement_deadline", "city_list", "created_at", "updated_at",
-    "enterprise__name", "round__name", "item__name", "district__name",
-)  # fmt: skip
 # values() key → ApplicationOutput key
 RENAMED = {
     "round_id": "round",

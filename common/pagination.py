@@ -79,7 +79,7 @@ def decode_cursor(token: str, *, scope: str) -> tuple[int, bool]:
     if not isinstance(data, dict) or data.get("s") != scope:
         raise BadInput(BAD_CURSOR, code="bad_cursor")
     position, reverse = data.get("p"), data.get("r")
-    if type(position) is not int or reverse not in (0, 1) or not 0 < position < 2**63:
+    if type(position) is not int or reverse not in (0, 1) or not 0 <= position < 2**63:
         raise BadInput(BAD_CURSOR, code="bad_cursor")
     return position, bool(reverse)
 
@@ -175,7 +175,7 @@ class PageOrCursorPagination(StandardPagination):
                 self.next_position = _pk(rows[-1]) if more else None
                 self.previous_position = _pk(rows[0]) if after is not None else None
         elif after is not None and not reverse:
-            self.previous_position = after + 1  # past the end: one step back shows the last rows
+            self.previous_position = after - 1  # past the end: one step back ends at the cursor row
         return rows
 
     def _cursor_link(self, position: int | None, *, reverse: bool) -> str | None:

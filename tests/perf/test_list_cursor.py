@@ -135,6 +135,19 @@ def test_previous_links_walk_back_to_the_first_page(world):
     assert [r["id"] for r in forth["results"]] == ids[10:20]
 
 
+def test_a_page_emptied_meanwhile_links_back_to_the_rows_before_it(world):
+    from applications.models import Application
+
+    ids = sorted(fill(world, "a", 25), reverse=True)
+    client, auth = Client(), world["a"]["auth"]
+    _, pages = walk(client, auth, f"{URL}?pagination=cursor&page_size=10")
+    Application.objects.filter(pk__in=ids[20:]).delete()
+    status, empty = get(client, pages[1]["next"], auth)
+    assert status == 200 and empty["results"] == [] and empty["next"] is None
+    status, back = get(client, empty["previous"], auth)
+    assert status == 200 and [r["id"] for r in back["results"]] == ids[10:20]
+
+
 def test_cursor_items_are_the_documented_items(world):
     """The light read (values() + fastlist.render_rows) answers exactly what ApplicationOutput gives."""
     from applications.models import Application
