@@ -13,6 +13,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 
 from enterprises.services import enterprise_register
+from security import ratelimit
 
 from .forms import ChinesePasswordChangeForm, ChineseResetForm, ChineseSetPasswordForm, LoginForm, RegisterForm
 from .models import Role
@@ -33,6 +34,18 @@ class SignInView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         return home_for(self.request.user)
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        # R16: at most RATE_LIMIT_LOGIN attempts per username + IP and window, counted before the
+        # password is checked (security/ratelimit.py); a successful sign-in clears the count.
+        ident = ratelimit.login_ident(request, request.POST.get("username"))
+        decision = ratelimit.hit("login", ident)
+        if not decision.allowed:
+            return ratelimit.refused_response(request, decision)
+        response = super().post(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            ratelimit.reset("login", ident)
+        return response
 
 
 class SignOutView(auth_views.LogoutView):
@@ -77,6 +90,7 @@ class PasswordResetComplete(auth_views.PasswordResetCompleteView):
 
 
 @sensitive_post_parameters("password", "password_again")
+@ratelimit.rate_limited("register")
 def register(request: HttpRequest) -> HttpResponse:
     """企业注册: the enterprise and its administrator in one go, then signed in."""
     if request.user.is_authenticated:

@@ -204,6 +204,20 @@ AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_SENSITIVE_PARAMETERS = ["password", "password_again", "new_password1", "new_password2", "old_password"]
 
+# Rate limits (security/ratelimit.py, RELIABILITY R16): Redis INCR+EXPIRE per fixed window.
+# RATE_LIMIT_REDIS_URL "" = off (local demo, test suite); production sets it. Counts per window:
+# login attempts per username+IP (cleared by a successful sign-in), registrations per IP,
+# material uploads per enterprise.
+RATE_LIMIT_REDIS_URL = env_str("RATE_LIMIT_REDIS_URL", "")
+RATE_LIMIT_KEY_PREFIX = env_str("RATE_LIMIT_KEY_PREFIX", "ratelimit")
+RATE_LIMIT_LOGIN = env_int("RATE_LIMIT_LOGIN", 5)
+RATE_LIMIT_LOGIN_WINDOW = env_int("RATE_LIMIT_LOGIN_WINDOW", 15 * 60)
+RATE_LIMIT_REGISTER = env_int("RATE_LIMIT_REGISTER", 10)
+RATE_LIMIT_REGISTER_WINDOW = env_int("RATE_LIMIT_REGISTER_WINDOW", 60 * 60)
+RATE_LIMIT_UPLOAD = env_int("RATE_LIMIT_UPLOAD", 100)
+RATE_LIMIT_UPLOAD_WINDOW = env_int("RATE_LIMIT_UPLOAD_WINDOW", 60 * 60)
+# end of rate limits
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "security.authentication.AuditTokenAuthentication",  # TokenAuthentication + audit actor

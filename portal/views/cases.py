@@ -25,6 +25,7 @@ from common.errors import DomainError
 from policies.models import Round
 from portal.forms import CommitmentForm, DeclaredForm, UploadForm, WithdrawForm
 from portal.selectors import case_history, case_readiness, my_applications
+from security.ratelimit import rate_limited
 
 from .shared import (
     PortalRequest,
@@ -181,6 +182,7 @@ def _upload_response(request: PortalRequest, ok: bool, message: str, status: int
 
 
 @enterprise_required
+@rate_limited("upload")
 def case_materials(request: PortalRequest, application_id: int) -> HttpResponse:
     """Step 2: one upload per kind; a new upload of a kind is its next version. The page's script
     posts with XHR (progress bar, JSON answer); without script it is an ordinary form post."""
