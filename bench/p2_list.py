@@ -5,6 +5,8 @@ Rows (RELIABILITY Part B, P2 and P3; issue #9):
 - P2 / P2-p99: `GET /api/v1/applications/?state=district_review&pagination=cursor` (first page,
   50 rows, no COUNT) vs its own page SQL, captured from that request, run on a plain psycopg
   connection and dumped to JSON (L2).
+- P2-unprep: the same pair with the floor's psycopg statement preparation off (informational: the
+  floor replays one literal statement, prepared after 5 runs, so PostgreSQL no longer plans it).
 - P2-next: the page its `next` link points to (a cursor page) vs that page's SQL (L2).
 - P2-pages: the page-number form existing clients use (`?state=district_review`: COUNT + OFFSET 0)
   vs its page SQL (L2); no target (the COUNT is the difference).
@@ -17,6 +19,8 @@ Rows (RELIABILITY Part B, P2 and P3; issue #9):
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -37,6 +41,32 @@ def _cursor_at(user: Any, position: int, params: dict[str, str]) -> str:
 
     query = QueryDict(urlencode(params))
     return encode_cursor(position=position, reverse=False, scope=filters_digest(user_id=user.pk, params=query))
+
+
+@contextmanager
+def _unprepared_floor() -> Iterator[None]:
+    """bench.views' raw connection swapped for one that never prepares statements (then restored)."""
+    import psycopg
+    from django.conf import settings
+
+    from bench import views
+
+    db = settings.DATABASES["default"]
+    saved = views._conn
+    views._conn = psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"],
+        autocommit=True,
+        prepare_threshold=None,
+    )
+    try:
+        yield
+    finally:
+        views._conn.close()
+        views._conn = saved
 
 
 def p2(self) -> None:
@@ -82,6 +112,20 @@ def p2(self) -> None:
         "P2", f"API list ?state={state}&pagination=cursor, first 50 vs its SQL (L2)", url, "LIMIT 51", 2.0, note
     )
     self.ratio_row("P2-p99", "the same, p99", samples, 2.5, q=99)
+
+    # The L2 side replays one literal statement, so psycopg prepares it after 5 runs
+    # (prepare_threshold=5) and PostgreSQL never plans it again; a request of the portal (or of any
+    # ORM: new literals per cursor and user) is planned each time. Informational: the same pair
+    # with the floor's statement preparation off.
+    with _unprepared_floor():
+        samples = interleave(
+            lambda: call(portal, "GET", url, headers=headers),
+            lambda: call(bare, "GET", "/__bare/sql/P2/"),
+            reps=reps,
+            per_rep=per_rep,
+            warmup=5,
+        )
+    self.ratio_row("P2-unprep", "the same vs L2 planned per call (psycopg prepare off)", samples, None)
 
     # the page its `next` link points to
     vs_sql(
