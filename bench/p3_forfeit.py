@@ -33,7 +33,7 @@ def p3(self) -> None:
         counts: list[int] = []
         for rep in range(self.args.p3_pairs):
             for name, fn in sides.items():
-                if name in ("setsql", "update_notrig") and self.args.skip_p3_proposal:
+                if name == "setsql" and self.args.skip_p3_proposal:
                     continue
                 expected = reset.prepare()
                 now = timezone.now()

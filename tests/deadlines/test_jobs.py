@@ -434,3 +434,20 @@ def test_a_case_flagged_in_review_is_flagged_again_when_its_resubmission_waits_t
     # Resubmitted Thursday 2月23日; 10 working days later (3月9日) it waits too long again.
     with frozen(datetime(2023, 3, 10, 0, 0, tzinfo=SH)):
         assert job_flag_overdue_reviews(now=timezone.now()) == 1
+
+
+def test_every_batch_logs_its_rows_and_duration_and_each_award_gets_one_history_row(world, settings, caplog):
+    awards = bulk_due_awards(world, 250, datetime(2023, 3, 1, tzinfo=SH))
+    settings.DEADLINE_JOB_BATCH_SIZE = 100
+    settings.DEADLINE_JOB_BATCH_SECONDS = 1000
+
+    with caplog.at_level("DEBUG", logger="deadlines.jobs"):
+        assert job_forfeit_awards(now=datetime(2023, 3, 1, tzinfo=SH)) == 250
+
+    batches = [(r.batch_rows, r.batch_s) for r in caplog.records if hasattr(r, "batch_s")]
+    assert [rows for rows, _ in batches] == [100, 100, 50]
+    assert all(0 < seconds < 60 for _, seconds in batches)
+    history = AwardEvent.objects.filter(action="forfeit", award__in=awards)
+    assert history.count() == history.values("award").distinct().count() == 250
+    assert set(history.values_list("from_state", "to_state", "actor")) == {("claimable", "forfeited", None)}
+    assert Notification.objects.filter(kind="forfeited", dedupe_key__startswith="forfeited:").count() == 250
