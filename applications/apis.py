@@ -225,9 +225,12 @@ class MaterialUploadApi(APIView):
                 content_type=request.content_type or "application/octet-stream",
                 disposition=request.headers.get("Content-Disposition", ""),
             )
-        material = services.material_upload(
-            actor=request_user(request), application_id=application_id, kind=kind, upload=upload
-        )
+        try:
+            material = services.material_upload(
+                actor=request_user(request), application_id=application_id, kind=kind, upload=upload
+            )
+        finally:
+            upload.close()  # a spooled body moved into storage is gone: close() knows (Django's own uploads too)
         return Response(MaterialOutput(material).data, status=status.HTTP_201_CREATED)
 
 

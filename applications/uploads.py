@@ -145,9 +145,12 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
 
 
 class HashingFile(File):
-    """The upload as storage sees it: every chunk storage writes also feeds a SHA-256, so the
-    bytes are gone over once. It has no `temporary_file_path` on purpose: storage then copies
-    chunk by chunk (and hashes) instead of renaming the temporary file unread."""
+    """The upload as storage sees it, computing the SHA-256 of what is stored in one pass.
+
+    In memory (up to FILE_UPLOAD_MAX_MEMORY_SIZE): every chunk storage writes also feeds the
+    hash. Spooled to a temporary file (larger uploads): the file is hashed once here and storage
+    moves it into place (`temporary_file_path`, a rename on the same file system) instead of
+    copying it."""
 
     def __init__(self, upload: UploadedFile) -> None:
         super().__init__(upload.file, name=upload.name)
@@ -155,16 +158,23 @@ class HashingFile(File):
         self.size = upload.size
         self._sha256 = hashlib.sha256()
         self._complete = False
+        if hasattr(upload, "temporary_file_path"):
+            with open(upload.temporary_file_path(), "rb") as spooled:
+                self._sha256 = hashlib.file_digest(spooled, "sha256")
+            self._complete = True
+            self.temporary_file_path = upload.temporary_file_path
 
     def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
-        self._sha256 = hashlib.sha256()
+        if self._complete:  # already hashed (spooled file): storage only copies
+            yield from self.upload.chunks(chunk_size or CHUNK_SIZE)
+            return
         for chunk in self.upload.chunks(chunk_size or CHUNK_SIZE):
             self._sha256.update(chunk)
             yield chunk
         self._complete = True
 
     def hexdigest(self) -> str:
-        """The SHA-256 of what was written (the whole file is read if storage did not read it all)."""
+        """The SHA-256 of the file (read now if storage did not read it all)."""
         if not self._complete:
             for _ in self.chunks():
                 pass
