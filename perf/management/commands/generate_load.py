@@ -30,7 +30,6 @@ Prints rows/s for every step. PostgreSQL only.
 
 import random
 import time
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -45,163 +44,26 @@ from applications.models import Application, ApplicationEvent
 from awards.models import Award, AwardEvent
 from enterprises.credit_code import make_code
 from enterprises.models import Enterprise
+from perf.load_awards import application_awards, auto_awards, award_events
+from perf.load_common import (
+    APP_PATHS,
+    CLOSED_STATES,
+    DISTRICT_WEIGHTS,
+    INDUSTRIES,
+    MARK,
+    NAME_WORDS,
+    OPEN_STATES,
+    REASONS,
+    ROUND_PREFIX,
+    SIZE_WEIGHTS,
+    SIZES,
+    USER_PREFIX,
+    case_sql,
+    insert_select,
+    values_sql,
+)
 from perf.maintenance import triggers_off
 from policies.models import PolicyItem, Round
-
-MARK = "QY"  # characters 9–10 of a generated enterprise's credit code
-ROUND_PREFIX = "压测批次"
-USER_PREFIX = "load_"
-SHANGHAI = "Asia/Shanghai"
-
-# Share of enterprises per district (urban districts hold most; the scenic area very few).
-DISTRICT_WEIGHTS = {
-    "shangcheng": 10,
-    "gongshu": 10,
-    "xihu": 10,
-    "binjiang": 9,
-    "xiaoshan": 13,
-    "yuhang": 13,
-    "linping": 7,
-    "qiantang": 7,
-    "fuyang": 6,
-    "linan": 5,
-    "tonglu": 3,
-    "chunan": 2,
-    "jiande": 3,
-    "xihu_scenic": 1,
-}
-NAME_WORDS = "恒瑞华信达联创鼎盛泰新远博嘉和宏锦睿东海天正元中诚德"
-INDUSTRIES = [
-    "科技",
-    "贸易",
-    "制造",
-    "电子",
-    "物流",
-    "生物",
-    "医药",
-    "软件",
-    "机械",
-    "食品",
-    "纺织",
-    "新材料",
-    "网络",
-    "能源",
-]
-SIZES = ["large", "medium", "small", "micro"]
-SIZE_WEIGHTS = [3, 17, 45, 35]
-
-# Application states by round kind: (state, cumulative share). Open rounds hold the drafts and the
-# review queue; closed rounds mostly decided cases, a backlog, and the drafts that expired.
-OPEN_STATES = [
-    ("draft", 0.25),
-    ("submitted", 0.53),
-    ("district_review", 0.75),
-    ("returned", 0.83),
-    ("district_approved", 0.88),
-    ("city_review", 0.91),
-    ("withdrawn", 0.95),
-    ("district_rejected", 1.0),
-]
-CLOSED_STATES = [
-    ("approved", 0.50),
-    ("district_rejected", 0.58),
-    ("city_rejected", 0.62),
-    ("withdrawn", 0.66),
-    ("expired", 0.74),
-    ("city_review", 0.80),
-    ("district_approved", 0.85),
-    ("district_review", 0.91),
-    ("returned", 0.93),
-    ("submitted", 1.0),
-]
-# History of a case by its state: (action, from, to, step) with step × the case's pace after submission.
-APP_PATHS: dict[str, list[tuple[str, str, str, int]]] = {
-    "draft": [("create", "", "draft", -1)],
-    "expired": [("create", "", "draft", -1), ("expire", "draft", "expired", 6)],
-    "submitted": [("create", "", "draft", -1), ("submit", "draft", "submitted", 0)],
-    "withdrawn": [
-        ("create", "", "draft", -1),
-        ("submit", "draft", "submitted", 0),
-        ("withdraw", "submitted", "withdrawn", 1),
-    ],
-}
-_REVIEW = [
-    ("create", "", "draft", -1),
-    ("submit", "draft", "submitted", 0),
-    ("accept", "submitted", "district_review", 1),
-]
-APP_PATHS["district_review"] = _REVIEW
-APP_PATHS["returned"] = [*_REVIEW, ("return", "district_review", "returned", 2)]
-APP_PATHS["district_rejected"] = [*_REVIEW, ("reject", "district_review", "district_rejected", 2)]
-APP_PATHS["district_approved"] = [*_REVIEW, ("approve", "district_review", "district_approved", 2)]
-_CITY = [*APP_PATHS["district_approved"], ("submit_to_city", "district_approved", "city_review", 3)]
-APP_PATHS["city_review"] = _CITY
-APP_PATHS["approved"] = [*_CITY, ("city_approve", "city_review", "approved", 4)]
-APP_PATHS["city_rejected"] = [*_CITY, ("city_reject", "city_review", "city_rejected", 4)]
-REASONS = {
-    "return": "请补充上年度审计报告及纳税证明。",
-    "reject": "经核查，企业不符合申报条件。",
-    "approve": "材料齐全，符合申报条件。",
-    "city_reject": "经市级审定，不予支持。",
-    "withdraw": "企业主动撤回。",
-    "expire": "申报批次已截止，草稿未在截止前提交，逾期未申报。",
-}
-# Award states once the claim deadline has passed / while it is still ahead: (state, cumulative share).
-AWARD_STATES_PAST = [
-    ("claimable", 0.10),  # due: the forfeiture job has not swept it yet
-    ("claimed", 0.25),
-    ("paid", 0.80),
-    ("forfeited", 0.92),
-    ("recovering", 0.935),
-    ("recovered", 0.95),
-    ("cancelled", 1.0),
-]
-AWARD_STATES_AHEAD = [("claimable", 0.70), ("claimed", 0.90), ("paid", 0.95), ("cancelled", 1.0)]
-AWARD_PATHS: dict[str, list[tuple[str, str, str, str]]] = {
-    # (action, from, to, column holding the instant)
-    "claimable": [("publish", "", "claimable", "created_at")],
-    "claimed": [("publish", "", "claimable", "created_at"), ("claim", "claimable", "claimed", "claimed_at")],
-    "forfeited": [("publish", "", "claimable", "created_at"), ("forfeit", "claimable", "forfeited", "claim_deadline")],
-    "cancelled": [("publish", "", "claimable", "created_at"), ("cancel", "claimable", "cancelled", "updated_at")],
-}
-AWARD_PATHS["paid"] = [*AWARD_PATHS["claimed"], ("pay", "claimed", "paid", "paid_at")]
-AWARD_PATHS["recovering"] = [*AWARD_PATHS["paid"], ("recover", "paid", "recovering", "recovery_started_at")]
-AWARD_PATHS["recovered"] = [*AWARD_PATHS["recovering"], ("recovered", "recovering", "recovered", "recovered_at")]
-
-
-def _case(column: str, table: Sequence[tuple[str, float]]) -> str:
-    """SQL CASE picking a state from a uniform random `column` and cumulative shares."""
-    arms = " ".join(f"WHEN {column} < {share} THEN '{state}'" for state, share in table[:-1])
-    return f"CASE {arms} ELSE '{table[-1][0]}' END"
-
-
-def _values(rows: Sequence[Sequence[Any]]) -> str:
-    def lit(v: Any) -> str:
-        return str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'"
-
-    return ", ".join("(" + ", ".join(lit(v) for v in row) + ")" for row in rows)
-
-
-def insert_select(model: type[models.Model], exprs: dict[str, str], tail: str, params: Sequence[Any] = ()) -> int:
-    """INSERT INTO <model's table> SELECT … `tail`: `exprs` gives SQL per column; every other
-    concrete column gets the field's Python default as a parameter, so a field added later with a
-    default does not break the generator. `exprs` must not contain %-placeholders."""
-    columns, select, defaults = [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        if field.column in exprs:
-            select.append(exprs.pop(field.column))
-        else:
-            select.append("%s")
-            defaults.append(field.get_db_prep_save(field.get_default(), connection))
-    if exprs:
-        raise CommandError(f"{model._meta.db_table} 没有这些列：{', '.join(exprs)}")
-    sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(select)} {tail}"
-    with connection.cursor() as cur:
-        cur.execute(sql, [*defaults, *params])
-        return cur.rowcount
 
 
 class Command(BaseCommand):
@@ -250,10 +112,10 @@ class Command(BaseCommand):
             self._temp_tables()
             self._step("申报件", lambda: self._applications(n_app, n_ent, now))
             self._step("申报件历史", self._application_events)
-            self._step("奖励（申报兑现）", lambda: self._application_awards(n_award, now))
+            self._step("奖励（申报兑现）", lambda: application_awards(n_award, now))
             n_auto = max(0, n_award - self.counts()["awards"])
-            self._step("奖励（免申即享）", lambda: self._auto_awards(n_auto, n_ent, now))
-            self._step("奖励历史", self._award_events)
+            self._step("奖励（免申即享）", lambda: auto_awards(n_auto, n_ent, now))
+            self._step("奖励历史", award_events)
         self._step("VACUUM ANALYZE", self._analyze)
         total = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(f"完成：{self.counts()}，共用时 {total:.1f} 秒。"))
@@ -509,9 +371,8 @@ class Command(BaseCommand):
     def _applications(self, n_app: int, n_ent: int, now: datetime) -> int:
         n_rounds = Round.objects.filter(name__startswith=ROUND_PREFIX).count()
         city = User.objects.filter(role=Role.CITY_APPROVER).order_by("pk").values_list("pk", flat=True).first()
-        state = (
-            f"CASE WHEN s.is_open THEN {_case('s.u_state', OPEN_STATES)} ELSE {_case('s.u_state', CLOSED_STATES)} END"
-        )
+        open_state, closed_state = case_sql("s.u_state", OPEN_STATES), case_sql("s.u_state", CLOSED_STATES)
+        state = f"CASE WHEN s.is_open THEN {open_state} ELSE {closed_state} END"
         with connection.cursor() as cur:
             # One row per case with its random draws; the state and instants are derived from it.
             cur.execute("DROP TABLE IF EXISTS load_app")
@@ -600,14 +461,14 @@ class Command(BaseCommand):
         )
 
     def _application_events(self) -> int:
-        path = _values(
+        path = values_sql(
             [
                 (state, i, action, src, dst, step)
                 for state, steps in APP_PATHS.items()
                 for i, (action, src, dst, step) in enumerate(steps)
             ]
         )
-        reasons = _values(list(REASONS.items()))
+        reasons = values_sql(list(REASONS.items()))
         return insert_select(
             ApplicationEvent,
             {
@@ -629,173 +490,6 @@ class Command(BaseCommand):
             f"JOIN (VALUES {path}) AS p(state, i, action, src, dst, step) ON p.state = x.state "
             f"LEFT JOIN (VALUES {reasons}) AS rs(action, reason) ON rs.action = p.action "
             f"WHERE x.enterprise_id IN (SELECT id FROM load_ent) ORDER BY x.id, p.i",
-        )
-
-    # --- awards -------------------------------------------------------------------------------------
-
-    def _award_exprs(self, src: str) -> dict[str, str]:
-        """Columns of an award from a row `src` with created_at, claim_deadline, state, amount, g."""
-        paid = f"{src}.state IN ('paid','recovering','recovered')"
-        return {
-            "created_at": f"{src}.created_at",
-            "updated_at": f"least(now(), {src}.created_at + interval '20 days')",
-            "year": f"{src}.year",
-            "state": f"{src}.state",
-            "amount": f"{src}.amount",
-            "city_share": f"round({src}.amount * 0.5, 2)",
-            "district_share": f"{src}.amount - round({src}.amount * 0.5, 2)",
-            "district_pays_first": f"mod({src}.g, 5) = 0",
-            "claim_deadline": f"{src}.claim_deadline",
-            "claimed_at": f"CASE WHEN {src}.state IN ('claimed','paid','recovering','recovered') "
-            f"THEN least(now(), {src}.created_at + interval '12 days') END",
-            "claimed_by_id": f"CASE WHEN {src}.state IN ('claimed','paid','recovering','recovered') THEN "
-            f"{src}.user_id END",
-            "claim_commitment_text": f"CASE WHEN {src}.state IN ('claimed','paid','recovering','recovered') "
-            "THEN '本企业承诺申领信息真实有效。' ELSE '' END",
-            "bank_snapshot": f"CASE WHEN {src}.state IN ('claimed','paid','recovering','recovered') THEN "
-            "jsonb_build_object('bank_name', '中国工商银行杭州分行', 'account_no', '1202' || lpad("
-            + src
-            + ".enterprise_id::text, 15, '0')) ELSE '{}'::jsonb END",
-            "payment_reference": f"CASE WHEN {paid} THEN 'YL' || {src}.kind || lpad({src}.g::text, 9, '0') END",
-            "paid_on": f"CASE WHEN {paid} THEN (least(now(), {src}.created_at + interval '17 days') "
-            f"AT TIME ZONE '{SHANGHAI}')::date END",
-            "paid_at": f"CASE WHEN {paid} THEN least(now(), {src}.created_at + interval '17 days') END",
-            "recovery_reason": f"CASE WHEN {src}.state IN ('recovering','recovered') THEN '经核查存在虚报，启动追回。' "
-            "ELSE '' END",
-            "recovery_started_at": f"CASE WHEN {src}.state IN ('recovering','recovered') "
-            f"THEN least(now(), {src}.created_at + interval '80 days') END",
-            "recovered_at": f"CASE WHEN {src}.state = 'recovered' THEN least(now(), {src}.created_at + interval '110 "
-            "days') END",
-            "cancelled_reason": f"CASE WHEN {src}.state = 'cancelled' "
-            "THEN '同类政策从优不重复享受，本项作废。' ELSE '' END",
-            "last_reminded_days": "NULL",
-        }
-
-    def _award_state_sql(self, u: str) -> str:
-        return (
-            f"CASE WHEN claim_deadline > now() THEN {_case(u, AWARD_STATES_AHEAD)} "
-            f"ELSE {_case(u, AWARD_STATES_PAST)} END"
-        )
-
-    def _application_awards(self, n_award: int, now: datetime) -> int:
-        with connection.cursor() as cur:
-            cur.execute("DROP TABLE IF EXISTS load_award")
-            cur.execute(
-                f"""
-                CREATE TEMP TABLE load_award AS
-                SELECT w.*, {self._award_state_sql("w.u")} AS state FROM (
-                    SELECT a.id AS application_id, a.enterprise_id, a.item_id, a.round_id, a.district_id,
-                           a.amount, le.user_id, 'A' AS kind, row_number() OVER (ORDER BY a.id) AS g,
-                           extract(year FROM a.city_decided_at AT TIME ZONE '{SHANGHAI}')::int AS year,
-                           least(now() - interval '1 hour', a.city_decided_at + interval '3 days') AS created_at,
-                           least(now() - interval '1 hour', a.city_decided_at + interval '3 days')
-                             + interval '30 days' AS claim_deadline,
-                           random() AS u
-                    FROM applications_application a JOIN load_ent le ON le.id = a.enterprise_id
-                    WHERE a.state = 'approved' ORDER BY a.id LIMIT %s
-                ) w
-                """,
-                [n_award],
-            )
-        return insert_select(
-            Award,
-            {
-                "application_id": "w.application_id",
-                "enterprise_id": "w.enterprise_id",
-                "item_id": "w.item_id",
-                "round_id": "w.round_id",
-                "district_id": "w.district_id",
-                "source": "'application'",
-                "published_by_id": "NULL",
-                "paid_by_id": "NULL",
-                **self._award_exprs("w"),
-            },
-            "FROM load_award w ORDER BY w.g",
-        )
-
-    def _auto_awards(self, n_auto: int, n_ent: int, now: datetime) -> int:
-        if n_auto <= 0:
-            return 0
-        n_items = PolicyItem.objects.count()
-        if n_auto > n_ent * n_items * 3:
-            raise CommandError(f"免申即享奖励过多：最多 {n_ent * n_items * 3} 件（企业 × 事项 × 3 个年度）。")
-        with connection.cursor() as cur:
-            cur.execute("DROP TABLE IF EXISTS load_items")
-            cur.execute(
-                "CREATE TEMP TABLE load_items AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS n "
-                "FROM policies_policyitem; CREATE UNIQUE INDEX ON load_items (n)"
-            )
-            cur.execute("DROP TABLE IF EXISTS load_auto")
-            # Award j: enterprise e = j mod E; its c-th award (c = j div E) is for year 2024 + c mod 3 and
-            # item (c div 3 + 13·e) mod I: never the same (enterprise, item, year) twice
-            # (one_auto_award_per_item_year) while c < 3·I.
-            cur.execute(
-                f"""
-                CREATE TEMP TABLE load_auto AS
-                SELECT w.*, {self._award_state_sql("w.u")} AS state FROM (
-                    SELECT v.*, v.created_at + interval '30 days' AS claim_deadline FROM (
-                        SELECT j.j AS g, e.id AS enterprise_id, e.district_id, e.user_id, it.id AS item_id,
-                               y.year, 'M' AS kind, j.u,
-                               round((2000 + j.u2 * j.u2 * 200000)::numeric, -2) AS amount,
-                               y.starts + (least(now() - interval '1 hour', y.starts + interval '1 year') - y.starts)
-                                 * j.u3 AS created_at
-                        FROM (SELECT j, random() AS u, random() AS u2, random() AS u3
-                              FROM generate_series(0, %s - 1) AS j) j
-                        JOIN load_ent e ON e.n = mod(j.j, %s)
-                        JOIN load_items it ON it.n = mod((j.j / %s) / 3 + 13 * mod(j.j, %s), %s)
-                        CROSS JOIN LATERAL (SELECT 2024 + mod(j.j / %s, 3)::int AS year,
-                            make_timestamptz(2024 + mod(j.j / %s, 3)::int, 1, 1, 0, 0, 0, '{SHANGHAI}') AS starts) y
-                    ) v
-                ) w
-                """,
-                [n_auto, n_ent, n_ent, n_ent, n_items, n_ent, n_ent],
-            )
-        return insert_select(
-            Award,
-            {
-                "application_id": "NULL",
-                "enterprise_id": "w.enterprise_id",
-                "item_id": "w.item_id",
-                "round_id": "NULL",
-                "district_id": "w.district_id",
-                "source": "'auto'",
-                "published_by_id": "NULL",
-                "paid_by_id": "NULL",
-                **self._award_exprs("w"),
-            },
-            "FROM load_auto w ORDER BY w.g",
-        )
-
-    def _award_events(self) -> int:
-        path = _values(
-            [
-                (state, i, action, src, dst, col)
-                for state, steps in AWARD_PATHS.items()
-                for i, (action, src, dst, col) in enumerate(steps)
-            ]
-        )
-        at = (
-            "CASE p.col WHEN 'created_at' THEN w.created_at WHEN 'claimed_at' THEN w.claimed_at "
-            "WHEN 'claim_deadline' THEN w.claim_deadline WHEN 'paid_at' THEN w.paid_at "
-            "WHEN 'recovery_started_at' THEN w.recovery_started_at WHEN 'recovered_at' THEN w.recovered_at "
-            "ELSE w.updated_at END"
-        )
-        return insert_select(
-            AwardEvent,
-            {
-                "award_id": "w.id",
-                "actor_id": "CASE WHEN p.action = 'claim' THEN w.claimed_by_id END",
-                "action": "p.action",
-                "from_state": "p.src",
-                "to_state": "p.dst",
-                "reason": "CASE p.action WHEN 'forfeit' THEN '申领期限已过，未如期申领，视为自动放弃。' "
-                "WHEN 'cancel' THEN w.cancelled_reason WHEN 'recover' THEN w.recovery_reason ELSE '' END",
-                "at": f"least(now(), {at})",
-                "extra": "CASE WHEN p.action = 'pay' THEN jsonb_build_object('reference', w.payment_reference) "
-                "ELSE '{}'::jsonb END",
-            },
-            f"FROM awards_award w JOIN (VALUES {path}) AS p(state, i, action, src, dst, col) ON p.state = w.state "
-            f"WHERE w.enterprise_id IN (SELECT id FROM load_ent) ORDER BY w.id, p.i",
         )
 
     def _analyze(self) -> int:
