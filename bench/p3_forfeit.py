@@ -251,7 +251,9 @@ class _AwardReset:
             if backup is not None:
                 cur.execute(
                     "UPDATE awards_award w SET state = b.state, claim_deadline = b.claim_deadline, "
-                    "updated_at = b.updated_at FROM bench_award_backup b WHERE b.id = w.id"
+                    "updated_at = b.updated_at FROM bench_award_backup b WHERE b.id = w.id "
+                    "AND (w.state, w.claim_deadline, w.updated_at) IS DISTINCT FROM "
+                    "(b.state, b.claim_deadline, b.updated_at)"  # only the rows the runs changed
                 )
             cur.execute("DROP TABLE IF EXISTS bench_award_backup, bench_award_started")
         if last_audit is not None:
