@@ -35,6 +35,7 @@ user (web, Celery, manage.py) tells Redis.
 
 import contextlib
 import logging
+import os
 import secrets
 import select
 import threading
@@ -93,7 +94,7 @@ class _Tracker:
         self.hints: dict[str, int] = {}
         # user id → (user values, filled at)
         self.users: dict[int, tuple[tuple, float]] = {}
-        # session key → (encoded session data, expires at (Unix time), filled at): session_store.py
+        # session key → (session data as JSON, expires at (Unix time), filled at): session_store.py
         self.sessions: dict[str, tuple[str, float, float]] = {}
 
     def forget(self) -> None:
@@ -211,6 +212,20 @@ class _Tracker:
 
 
 _tracker = _Tracker()
+
+
+def _after_fork() -> None:
+    """A forked child (gunicorn --preload) must not read the parent's push socket: the pushes
+    would go to one of them only. It forgets the connections (without closing the parent's
+    sockets) and everything it had read; it connects anew on its first request."""
+    t = _tracker
+    t.lock = threading.RLock()
+    t.push = t.data = t.poller = t.writer = None
+    t.forget()
+    t.hints.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def clear_process_cache() -> None:

@@ -17,11 +17,13 @@ A request of a signed-in session therefore costs no round trip while nothing cha
 Who uses it: SessionMiddleware through SESSION_ENGINE (config/settings/production.py).
 """
 
+import json
 import logging
 import time
 from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+from django.core.signing import JSONSerializer
 
 from . import auth_cache
 from .auth_cache import SESSION_PREFIX, AuthCacheUnavailable
@@ -45,7 +47,7 @@ class SessionStore(DbSessionStore):
             now = time.time()
             entry = t.sessions.get(key)
             if entry is not None and entry[1] > now and auth_cache._fresh(entry[2]):
-                return self.decode(entry[0])
+                return json.loads(entry[0])  # checked when it was read; a fresh copy per request
             t.sessions.pop(key, None)
             try:
                 raw = t.command("GET", _redis_key(key))  # tracked from now on, before the row is read
@@ -57,13 +59,15 @@ class SessionStore(DbSessionStore):
             if raw is not None:
                 expires, _, encoded = raw.decode().partition("|")
                 if float(expires) > now:
-                    t.sessions[key] = (encoded, float(expires), time.monotonic())
-                    return self.decode(encoded)
+                    data = self.decode(encoded)
+                    self._keep(key, data, float(expires))
+                    return data
             row = self._get_session_from_db()
             if row is None:
                 return {}
-            self._remember(key, row.session_data, row.expire_date.timestamp(), only_if_absent=True)
-            return self.decode(row.session_data)
+            data = self.decode(row.session_data)
+            self._remember(key, row.session_data, data, row.expire_date.timestamp(), only_if_absent=True)
+            return data
 
     def save(self, must_create: bool = False) -> None:
         super().save(must_create=must_create)
@@ -72,8 +76,9 @@ class SessionStore(DbSessionStore):
         t = auth_cache._tracker
         with t.lock:
             if t.ready():
-                encoded = self.encode(self._get_session(no_load=must_create))
-                self._remember(self.session_key, encoded, self.get_expiry_date().timestamp(), only_if_absent=False)
+                data = self._get_session(no_load=must_create)
+                expires = self.get_expiry_date().timestamp()
+                self._remember(self.session_key, self.encode(data), data, expires, only_if_absent=False)
 
     def delete(self, session_key: str | None = None) -> None:
         key = session_key or self.session_key
@@ -85,7 +90,13 @@ class SessionStore(DbSessionStore):
 
     # --- Redis copy and memory -----------------------------------------------------------------
 
-    def _remember(self, key: str, encoded: str, expires: float, *, only_if_absent: bool) -> None:
+    def _keep(self, key: str, data: dict[str, Any], expires: float) -> None:
+        """This process's copy: the data as JSON text (the session serializer is JSON), so each
+        request gets its own dict without checking the signature again."""
+        if self.serializer is JSONSerializer:
+            auth_cache._tracker.sessions[key] = (json.dumps(data), expires, time.monotonic())
+
+    def _remember(self, key: str, encoded: str, data: dict[str, Any], expires: float, *, only_if_absent: bool) -> None:
         t = auth_cache._tracker
         ttl = int(expires - time.time())
         if ttl <= 0:
@@ -97,7 +108,7 @@ class SessionStore(DbSessionStore):
             t.fail(exc)
             return
         if stored is not None:  # NX refused: a newer copy or a tombstone is there, keep neither
-            t.sessions[key] = (encoded, expires, time.monotonic())
+            self._keep(key, data, expires)
 
     def _bury(self, key: str, *, strict: bool) -> None:
         t = auth_cache._tracker

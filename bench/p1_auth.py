@@ -35,7 +35,7 @@ def p1(self) -> None:
     token = self.token_for(reviewer.username)
     portal, bare = portal_handler(), bare_handler()
     headers = {"Authorization": f"Token {token}"}
-    status, body = call(portal, "GET", "/__bench/static/", headers=headers)
+    status, body = call(portal, "GET", "/api/__bench/static/", headers=headers)
     assert status == 200, (status, body[:300])
     status, bare_body = call(bare, "GET", "/__bare/static/")
     assert status == 200 and json.loads(body) == json.loads(bare_body), (status, body, bare_body)
@@ -52,11 +52,11 @@ def p1(self) -> None:
         return len(captured)
 
     bare_get = lambda: call(bare, "GET", "/__bare/static/")  # noqa: E731
-    n = queries(portal, "/__bench/static/", headers)
+    n = queries(portal, "/api/__bench/static/", headers)
     self.ratio_row(
         "P1",
         "DRF GET static dict, token, full middleware vs bare view (L1)",
-        pair(lambda: call(portal, "GET", "/__bench/static/", headers=headers), bare_get),
+        pair(lambda: call(portal, "GET", "/api/__bench/static/", headers=headers), bare_get),
         3.0,
         note=f"in-process WSGIHandler; {n} SQL/request;",
         extra={"queries": n},
@@ -67,11 +67,11 @@ def p1(self) -> None:
 
     engine = settings.SESSION_ENGINE
     cookie = {"Cookie": session_cookie(reviewer)}
-    n = queries(portal, "/__bench/static/", cookie)
+    n = queries(portal, "/api/__bench/static/", cookie)
     self.ratio_row(
         "P1-session",
         "same, signed-in session cookie (production SESSION_ENGINE) vs L1",
-        pair(lambda: call(portal, "GET", "/__bench/static/", headers=cookie), bare_get),
+        pair(lambda: call(portal, "GET", "/api/__bench/static/", headers=cookie), bare_get),
         3.0 if engine != DB_SESSIONS else None,
         note=f"{engine}; {n} SQL/request;",
         extra={"queries": n, "engine": engine},
@@ -79,11 +79,11 @@ def p1(self) -> None:
     with override_settings(SESSION_ENGINE=DB_SESSIONS):
         handler = WSGIHandler()  # SessionMiddleware takes its engine when the handler is built
         db_cookie = {"Cookie": session_cookie(reviewer)}
-        n = queries(handler, "/__bench/static/", db_cookie)
+        n = queries(handler, "/api/__bench/static/", db_cookie)
         self.ratio_row(
             "P1-session-db",
             "same, Django's database sessions (contrast) vs L1",
-            pair(lambda: call(handler, "GET", "/__bench/static/", headers=db_cookie), bare_get),
+            pair(lambda: call(handler, "GET", "/api/__bench/static/", headers=db_cookie), bare_get),
             None,
             note=f"{DB_SESSIONS}; {n} SQL/request;",
             extra={"queries": n, "engine": DB_SESSIONS},
@@ -92,7 +92,7 @@ def p1(self) -> None:
     self.ratio_row(
         "P1-anon",
         "same DRF view without authentication vs L1 (no DB)",
-        pair(lambda: call(portal, "GET", "/__bench/static-anon/"), bare_get),
+        pair(lambda: call(portal, "GET", "/api/__bench/static-anon/"), bare_get),
         None,
         note="middleware + DRF only;",
     )

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from rest_framework.authentication import TokenAuthentication
+from drf_spectacular.authentication import SessionScheme
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
 
 from accounts import auth_cache
@@ -25,3 +26,20 @@ class AuditTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         return auth_cache.authenticate_token(key, load=super().authenticate_credentials)
+
+
+class SessionWriteCsrfAuthentication(SessionAuthentication):
+    """DRF's SessionAuthentication, without building a CSRF check for GET/HEAD/OPTIONS/TRACE:
+    Django's check accepts those methods before looking at any token, so the answer is the same
+    (CsrfViewMiddleware has already read the cookie). Writes are checked exactly as before."""
+
+    def enforce_csrf(self, request: Request) -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        super().enforce_csrf(request)
+
+
+class SessionWriteCsrfScheme(SessionScheme):
+    """The OpenAPI description of SessionWriteCsrfAuthentication: the session cookie, as DRF's."""
+
+    target_class = "security.authentication.SessionWriteCsrfAuthentication"

@@ -6,6 +6,10 @@
 - SessionGuardMiddleware: ends the session of a user who was deactivated, has been idle longer
   than SESSION_IDLE_TIMEOUT, or signed in longer ago than SESSION_ABSOLUTE_TIMEOUT.
 - AuditActorMiddleware: tells PostgreSQL who acts (security/audit.py) for requests that may write.
+- SingleLanguageLocaleMiddleware, PageMessageMiddleware, PageHtmxMiddleware: Django's locale,
+  messages and django-htmx middleware without their work where it can change nothing (issue #9,
+  P1): one configured language needs no negotiation (the same headers are set), and /api/
+  answers neither show flash messages nor serve htmx.
 """
 
 import logging
@@ -13,10 +17,15 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.messages.middleware import MessageMiddleware
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django_htmx.middleware import HtmxMiddleware
 
 from .audit import actor_label, reset_actor, set_actor
 
@@ -64,7 +73,10 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.setdefault("X-Content-Type-Options", "nosniff")
         if _is_api(request) or _user_is_authenticated(request) or "Authorization" in request.headers:
-            patch_cache_control(response, no_store=True, private=True)
+            if "Cache-Control" in response:
+                patch_cache_control(response, no_store=True, private=True)
+            else:  # what patch_cache_control writes on a response without the header
+                response["Cache-Control"] = "no-store, private"
             patch_vary_headers(response, ("Cookie", "Authorization"))
 
     def _log_denial(self, request: HttpRequest, response: HttpResponse) -> None:
@@ -134,3 +146,54 @@ class AuditActorMiddleware:
             return self.get_response(request)
         finally:
             reset_actor()
+
+
+# --- the same middleware, minus work that changes nothing (issue #9, RELIABILITY P1) ----------
+
+
+class SingleLanguageLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware. With one language in LANGUAGES and no i18n_patterns every
+    request gets that language whatever it asks for, so the negotiation (cookie,
+    Accept-Language, path) is skipped; the answer carries the same `Content-Language` and
+    `Vary: Accept-Language` as before. Several languages: Django's code, unchanged."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        super().__init__(get_response)
+        self.single = settings.LANGUAGE_CODE if len(settings.LANGUAGES) == 1 else None
+
+    def _fast(self, request: HttpRequest) -> bool:
+        urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)
+        return self.single is not None and not is_language_prefix_patterns_used(urlconf)[0]
+
+    def process_request(self, request: HttpRequest) -> None:
+        if not self._fast(request):
+            return super().process_request(request)
+        translation.activate(self.single)
+        request.LANGUAGE_CODE = translation.get_language()
+        return None
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if not self._fast(request):
+            return super().process_response(request, response)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        return response
+
+
+class PageMessageMiddleware(MessageMiddleware):
+    """Django's MessageMiddleware for pages; /api/ answers never show flash messages (no API
+    view adds one, and SessionGuardMiddleware adds its sign-out notice to pages only)."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _is_api(request):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class PageHtmxMiddleware(HtmxMiddleware):
+    """django-htmx's `request.htmx` for pages; the JSON API does not serve htmx."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _is_api(request):
+            return self.get_response(request)
+        return super().__call__(request)

@@ -59,15 +59,15 @@ MIDDLEWARE = [
     "security.middleware.SecurityHeadersMiddleware",  # CSP, no-store, TRACE → 405 (SECURITY.md)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "security.middleware.SingleLanguageLocaleMiddleware",  # LocaleMiddleware; one language: no negotiation
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "security.middleware.SessionGuardMiddleware",  # idle/absolute timeouts, inactive users
     "security.middleware.AuditActorMiddleware",  # app.actor for the audit triggers
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "security.middleware.PageMessageMiddleware",  # MessageMiddleware, not for /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "security.middleware.PageHtmxMiddleware",  # HtmxMiddleware, not for /api/
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 answer
 ]
 
@@ -221,7 +221,7 @@ RATE_LIMIT_UPLOAD_WINDOW = env_int("RATE_LIMIT_UPLOAD_WINDOW", 60 * 60)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "security.authentication.AuditTokenAuthentication",  # TokenAuthentication + audit actor
-        "rest_framework.authentication.SessionAuthentication",
+        "security.authentication.SessionWriteCsrfAuthentication",  # SessionAuthentication; CSRF checked on writes
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
