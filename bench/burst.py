@@ -7,7 +7,7 @@ client does: POST /api/v1/applications/ (draft) → one 1 MB PDF per required ma
 (POST …/materials/) → POST …/submit/. Every upload enqueues its antivirus scan (R14) on the
 broker; a real Celery worker (`ScanWorker`, one solo process, bench.settings) scans the files
 off the request, and the flow waits until its files are scanned before it submits (an
-unscanned file blocks submission). Enterprises with an odd id send each file as a multipart
+unscanned file blocks submission). Every other enterprise sends each file as a multipart
 form (the portal's form), the others as the request body itself (`?kind=`, Content-Disposition:
 no multipart parsing). The baseline phase sends the same bodies, in the same mix, to
 /__bare/upload/; bench/wsgi.py files the timings as upload/stub and upload-raw/stub-raw. The
@@ -343,9 +343,12 @@ def run(
         tally = Tally()
         client = Client(server.port, tally)
 
+        # every other enterprise sends the files themselves as the request bodies
+        raw_for = {token: i % 2 == 1 for i, (_, token) in enumerate(users)}
+
         def flow(enterprise: tuple[int, str]) -> None:
             auth = {"Authorization": f"Token {enterprise[1]}"}
-            raw = enterprise[0] % 2 == 0  # half the enterprises send the file itself as the body
+            raw = raw_for[enterprise[1]]
             draft = client.request(
                 "create",
                 "POST",
@@ -411,7 +414,7 @@ def run(
                 t0 = time.perf_counter()
                 list(pool.map(flow, chunk))
                 t1 = time.perf_counter()
-                list(pool.map(stub, [(k, e[0] % 2 == 0) for e in chunk for k in kinds]))
+                list(pool.map(stub, [(k, raw_for[e[1]]) for e in chunk for k in kinds]))
                 per_group.append({"flows": len(chunk), "portal_s": t1 - t0, "stub_s": time.perf_counter() - t1})
         wall = time.perf_counter() - started
         server_side = server.server_times()
