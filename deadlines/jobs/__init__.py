@@ -1,5 +1,9 @@
 """Deadlines that enforce themselves (SPEC §5): the deadline jobs as set-based services.
 
+Package layout: building blocks in `base`, the application jobs in `applications`, dishonesty
+and reminders in `reminders`; the award forfeiture, `JOBS`, `run_all` and `single_instance`
+here. Every public name is importable from `deadlines.jobs`.
+
 Each `job_<name>(*, now) -> int` judges every deadline against the aware instant `now` and
 returns how many records it changed (for reminders: how many messages it sent). Callers: the
 Celery tasks in deadlines/tasks.py (with `timezone.now()`), `manage.py run_deadlines [--at]`,
@@ -11,7 +15,10 @@ How every job works (RELIABILITY A3 rule 3):
   `SELECT id … WHERE <state and deadline> AND id > <last> ORDER BY id LIMIT n FOR UPDATE SKIP
   LOCKED`, then one `UPDATE … WHERE id = ANY(<ids>) AND state = <old>` (the state guard), the
   history rows (actor empty = 系统) as one `INSERT … SELECT` per distinct deadline in the batch,
-  and the notifications as one bulk INSERT (deadlines/notify.py), all in the batch's transaction;
+  and the notifications as one bulk INSERT (deadlines/notify.py), all in the batch's transaction.
+  The forfeiture (the largest sweep, benchmark P3) reads the rows it needs in the locking query
+  and changes them and writes their history in one statement (`WITH done AS (UPDATE … RETURNING)
+  INSERT … SELECT`, PostgreSQL); every batch's duration is logged at DEBUG (`batch_s`);
 - idempotent: a second run finds nothing in the old state, and the notifications' dedupe keys
   stop a message from being sent twice;
 - safe on several workers at once: a row locked by one worker's batch is skipped by the other's
