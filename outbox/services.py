@@ -58,7 +58,7 @@ def _eager() -> bool:
     return bool(_celery().conf.task_always_eager)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # joins the caller's transaction: no savepoint round trips
 def enqueue_on_commit(task: Task, *args, **kwargs) -> OutboxMessage:
     """Queue `task(*args, **kwargs)` to run after the surrounding transaction commits.
 

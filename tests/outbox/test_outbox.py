@@ -6,6 +6,7 @@ What reached Redis is read back through kombu (tests/outbox/broker.py); `run_que
 messages off the queue and runs them as a worker would (signals included), since no worker runs
 in the gating pytest step (the real-worker test is test_realworker.py)."""
 
+import io
 import threading
 import time
 from collections import Counter
@@ -226,3 +227,42 @@ def test_purge_deletes_only_completed_rows_older_than_a_week():
     )
     assert outbox_purge(now=now) == 1
     assert OutboxMessage.objects.count() == 2
+
+
+def test_a_failing_task_does_not_stop_the_relay_and_keeps_its_error(settings):
+    """Eager Celery (the test settings): the relay runs each task inline; one that raises is
+    recorded (task_failure signal and the relay) and the others still run."""
+    settings.OUTBOX_PENDING_AFTER_SECONDS = 0
+    user = make_user(email="d@example.com")
+    ids = notify(user)
+    Notification.objects.filter(pk__in=ids).update(emailed_at=None)
+    bad, good = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(task=EMAIL_TASK, args=[]), OutboxMessage(task=EMAIL_TASK, args=[ids])]
+    )
+    mail.outbox.clear()
+    result = outbox_relay()
+    assert (result.sent, result.failed, result.broker_down) == (1, 1, False)
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert bad.completed_at is None and "TypeError" in bad.last_error
+    assert good.completed_at is not None and len(mail.outbox) == 1
+
+
+def test_relay_command_and_beat_task(settings):
+    from django.core.management import call_command
+
+    from config.celery import app
+    from outbox.tasks import relay_outbox
+
+    assert app.conf.beat_schedule["outbox-relay"]["task"] == relay_outbox.name
+    settings.OUTBOX_PENDING_AFTER_SECONDS = 0
+    user = make_user()
+    ids = notify(user)
+    OutboxMessage.objects.bulk_create(OutboxMessage(task=EMAIL_TASK, args=[ids]) for _ in range(2))
+    out = io.StringIO()
+    call_command("relay_outbox", stdout=out)
+    assert "已发送 2 条，发送失败 0 条" in out.getvalue()
+    assert "待发送 0 条" in out.getvalue()
+    OutboxMessage.objects.bulk_create([OutboxMessage(task=EMAIL_TASK, args=[ids])])
+    assert relay_outbox.delay().get() == {"sent": 1, "failed": 0, "broker_down": 0, "purged": 0}
+    assert not OutboxMessage.objects.filter(completed_at__isnull=True).exists()
