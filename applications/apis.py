@@ -45,7 +45,7 @@ class ApplicationListCreateApi(ListAPIView):
     """GET: the user's cases, newest first (id DESC), filtered by state/round/district/policy.
 
     Pages by page number (`?page=N`, `count` on every page, as ever) or by opaque keyset cursor
-    (`?pagination=cursor`, then the `next`/`previous` links; `count` on the first page only):
+    (`?pagination=cursor`, then the `next`/`previous` links; `count` is null, no COUNT runs):
     common.pagination.PageOrCursorPagination. Either way the page is read as values() of the
     columns a row shows (fastlist.ROW_FIELDS) and rendered by fastlist.render_rows, which gives
     exactly what ApplicationOutput (the documented item) gives. Scope: application_list.
