@@ -9,8 +9,9 @@ payments, the deadline jobs with a clock moved ahead) and checks after every ste
 - an approved amount is never above the rule (applications.rules.assess(app).maximum);
 - the district reviewer of a case is never its city approver; an award is paid at most once.
 
-Budget (CI): HYPOTHESIS_STATEFUL_EXAMPLES examples (default 50) × HYPOTHESIS_STATEFUL_STEPS steps
-(default 30); R4's full target is 500 × 50 (set the two variables for a nightly run).
+Budget: HYPOTHESIS_STATEFUL_EXAMPLES examples (default 50) × HYPOTHESIS_STATEFUL_STEPS steps
+(default 30) in the main pytest run; scripts/ci.sh runs it again at R4's full target, 500 × 50,
+in a step of its own.
 """
 
 import os
