@@ -8,9 +8,12 @@
    and written to `last_error`, and the user's request goes on: the row stays pending;
 3. `outbox_relay` (Celery beat every 15 s, `manage.py relay_outbox`, and meant for
    deadlines.jobs.run_all) publishes the rows still pending after OUTBOX_PENDING_AFTER_SECONDS,
-   and publishes again the rows a broker took but no worker finished (a Redis restart without
-   persistence loses its queue) after OUTBOX_REDELIVER_AFTER_SECONDS, doubling the wait at each
-   attempt, up to OUTBOX_MAX_ATTEMPTS sends;
+   and publishes again the rows a broker took but no worker finished, up to OUTBOX_MAX_ATTEMPTS
+   sends, each wait twice the one before. A Redis restart without persistence loses its queue: a
+   row sent before the broker's last start (Redis INFO uptime) is sent again after
+   OUTBOX_REDELIVER_AFTER_SECONDS (30 s). A row sent after it is still queued, however long the
+   workers lag, so it is sent again only after OUTBOX_STALE_AFTER_SECONDS (2 h, a safety net).
+   When the broker cannot say when it started, every unfinished row waits the short time;
 4. a worker that finishes the task marks the row completed (outbox/signals.py).
 
 Delivery is at least once: a task may arrive twice (a send the relay repeats), so every task
@@ -36,7 +39,9 @@ from .models import TASK_ID_PREFIX, OutboxMessage
 logger = logging.getLogger(__name__)
 
 PENDING_AFTER_SECONDS = 10.0  # never dispatched: the on-commit send failed (or its process died)
-REDELIVER_AFTER_SECONDS = 30.0  # dispatched, not completed: lost with the broker's queue?
+REDELIVER_AFTER_SECONDS = 30.0  # sent before the broker restarted, not completed: lost with its queue
+STALE_AFTER_SECONDS = 7200.0  # sent since, not completed: still queued (backlog), or lost another way
+RESTART_MARGIN = timedelta(seconds=2)  # a send just after the restart counts as before it
 MAX_ATTEMPTS = 5
 BATCH_SIZE = 500
 RELAY_MAX_SECONDS = 20.0
@@ -153,14 +158,34 @@ def _mark_sent(ids: list[int], *, only_pending: bool = True) -> int:
     return rows.update(dispatched_at=timezone.now(), attempts=F("attempts") + 1, last_error="")
 
 
-def _due(now: datetime) -> Q:
-    """Rows the relay must (re)send as of `now`."""
+def _broker_started_at() -> datetime | None:
+    """When the broker (Redis) last started, from INFO's uptime; None if it cannot say."""
+    if _eager():
+        return None
+    try:
+        with _broker_connection() as connection:
+            if connection.transport.driver_type != "redis":
+                return None
+            uptime = connection.default_channel.client.info("server")["uptime_in_seconds"]
+    except Exception:  # down, or not Redis: the relay's sends will tell
+        return None
+    return timezone.now() - timedelta(seconds=float(uptime))
+
+
+def _due(now: datetime, broker_started: datetime | None) -> Q:
+    """Rows the relay must (re)send as of `now` (see the module docstring)."""
     pending_after = timedelta(seconds=_setting("OUTBOX_PENDING_AFTER_SECONDS", PENDING_AFTER_SECONDS))
     redeliver_after = _setting("OUTBOX_REDELIVER_AFTER_SECONDS", REDELIVER_AFTER_SECONDS)
+    stale_after = _setting("OUTBOX_STALE_AFTER_SECONDS", STALE_AFTER_SECONDS)
     due = Q(dispatched_at__isnull=True, created_at__lte=now - pending_after)
     for sent in range(1, int(_setting("OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS))):
-        wait = timedelta(seconds=redeliver_after * 2 ** (sent - 1))
-        due |= Q(attempts=sent, dispatched_at__lte=now - wait)
+        factor = 2 ** (sent - 1)
+        lost = Q(attempts=sent, dispatched_at__lte=now - timedelta(seconds=redeliver_after * factor))
+        if broker_started is None:
+            due |= lost
+        else:
+            due |= lost & Q(dispatched_at__lt=broker_started + RESTART_MARGIN)
+            due |= Q(attempts=sent, dispatched_at__lte=now - timedelta(seconds=stale_after * factor))
     return Q(completed_at__isnull=True) & due
 
 
@@ -191,12 +216,13 @@ def outbox_relay(*, now: datetime | None = None) -> RelayResult:
     batch_size = int(_setting("OUTBOX_BATCH_SIZE", BATCH_SIZE))
     give_up = time.monotonic() + _setting("OUTBOX_RELAY_MAX_SECONDS", RELAY_MAX_SECONDS)
     eager = _eager()
+    broker_started = _broker_started_at()
     after = 0  # rows are taken in id order; a row skipped as locked belongs to another relay
     while time.monotonic() < give_up:
         as_of = now or timezone.now()
         with transaction.atomic():
             batch = list(
-                OutboxMessage.objects.filter(_due(as_of))
+                OutboxMessage.objects.filter(_due(as_of, broker_started))
                 .filter(pk__gt=after)
                 .order_by("pk")
                 .select_for_update(skip_locked=True)[:batch_size]

@@ -178,6 +178,22 @@ def test_the_relay_sends_again_a_task_lost_with_the_redis_queue(broker, settings
     assert outbox_relay().sent == 0
 
 
+def test_a_message_still_queued_is_not_sent_again_however_long_the_worker_lags(broker, settings):
+    """Sent after Redis last started (INFO uptime), so still in its queue: only the 2 h safety
+    net (OUTBOX_STALE_AFTER_SECONDS) sends it again, never the short redelivery wait."""
+    user = make_user()
+    time.sleep(3.0)  # a send within 2 s of the server's start counts as before it (uptime is in whole seconds)
+    with transaction.atomic():
+        notify(user)
+    row = OutboxMessage.objects.get()
+    settings.OUTBOX_REDELIVER_AFTER_SECONDS = 0
+    assert outbox_relay(now=timezone.now() + timedelta(minutes=10)).sent == 0
+    assert [m.id for m in queued(broker.url)] == [f"outbox-{row.pk}"]
+    settings.OUTBOX_STALE_AFTER_SECONDS = 60
+    assert outbox_relay(now=timezone.now() + timedelta(minutes=10)).sent == 1
+    assert [m.id for m in queued(broker.url)] == [f"outbox-{row.pk}"] * 2
+
+
 def test_the_redelivery_wait_doubles_and_stops_after_max_attempts(broker, settings):
     settings.OUTBOX_REDELIVER_AFTER_SECONDS = 10
     now = timezone.now()
