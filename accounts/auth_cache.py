@@ -12,7 +12,7 @@ kept in process memory, and Redis tells every process at once when they change:
   told, the change is refused with AuthCacheUnavailable and nothing is written) and once more
   after the commit. Redis then pushes an invalidation of that key to every process that read it;
 - each request first drains the pushes that have arrived (a non-blocking read of one socket, no
-  round trip) and drops the entries they name; a change committed while a row was being read
+  round trip; once per request) and drops the entries they name; a change committed while a row was being read
   makes that entry stale at once (its epoch was read before). So a deactivated user, a changed
   password or role, a deleted or rotated token is refused on the very next request everywhere;
 - a lost connection (Redis restarted, network) drops the whole memory; at least every
@@ -45,9 +45,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models.base import ModelState
-from django.db.models.signals import post_delete, post_init, post_save, pre_delete, pre_init, pre_save
+from django.db.models.signals import post_init, pre_init
 
 from common.errors import DomainError
 
@@ -84,6 +84,8 @@ class _Tracker:
         self.writer: Any = None  # plain client for the epoch writes
         self.data: Any = None  # redis Connection with CLIENT TRACKING ON REDIRECT <push>
         self.push: Any = None  # redis Connection subscribed to __redis__:invalidate
+        self.in_request = False  # between request_started and request_finished
+        self.drained = False  # the pushes were drained since the latest request started
         self.push_id = 0  # its CLIENT ID (the tests end it with CLIENT KILL)
         self.poller: Any = None  # select.poll of the push socket: one syscall, no round trip
         self.synced_at = 0.0
@@ -110,7 +112,7 @@ class _Tracker:
     # --- connections ---------------------------------------------------------------------
 
     def configured(self) -> bool:
-        url = getattr(settings, "AUTH_CACHE_URL", "")
+        url = _setting("AUTH_CACHE_URL", "")
         if url != self.url:
             self.close()
             self.url = url
@@ -171,8 +173,10 @@ class _Tracker:
             if self.push is None:
                 self.connect()
             push = self.push
-            while self.poller.poll(0) or _buffered(push):
-                self.apply(push.read_response())
+            if not (self.in_request and self.drained):  # once per request: a request is one moment
+                while self.poller.poll(0) or _buffered(push):
+                    self.apply(push.read_response())
+                self.drained = self.in_request
             if time.monotonic() - self.synced_at > _sync_interval():
                 push.send_command("PING")
                 while True:
@@ -237,9 +241,13 @@ def clear_process_cache() -> None:
 
 
 def _buffered(conn: Any) -> bool:
-    """Bytes redis-py already took off the socket but has not parsed (a second push)."""
+    """Bytes already taken off the socket but not parsed: redis-py's buffer (a second push), or
+    TLS records decrypted by the ssl module (rediss://), which poll() cannot see."""
     buffer = getattr(conn._parser, "_buffer", None)
-    return bool(buffer is not None and buffer.unread_bytes())
+    if buffer is not None and buffer.unread_bytes():
+        return True
+    pending = getattr(conn._sock, "pending", None)
+    return bool(pending is not None and pending())
 
 
 def _kind(message: Any) -> str:
@@ -249,12 +257,27 @@ def _kind(message: Any) -> str:
     return ""
 
 
+_settings: dict[str, Any] = {}  # read once per process; dropped when a test overrides a setting
+
+
+def _setting(name: str, default: Any) -> Any:
+    value = _settings.get(name)
+    if value is None:
+        value = _settings[name] = type(default)(getattr(settings, name, default))
+    return value
+
+
+def _setting_changed(setting: str = "", **kwargs: Any) -> None:
+    if setting.startswith("AUTH_CACHE_"):
+        _settings.clear()
+
+
 def _timeout() -> float:
-    return float(getattr(settings, "AUTH_CACHE_TIMEOUT", 0.25))
+    return _setting("AUTH_CACHE_TIMEOUT", 0.25)
 
 
 def _sync_interval() -> float:
-    return float(getattr(settings, "AUTH_CACHE_SYNC", 1.0))
+    return _setting("AUTH_CACHE_SYNC", 1.0)
 
 
 def _epoch_key(user_id: int) -> str:
@@ -262,7 +285,7 @@ def _epoch_key(user_id: int) -> str:
 
 
 def _ttl() -> float:
-    return float(getattr(settings, "AUTH_CACHE_TTL", 60))
+    return _setting("AUTH_CACHE_TTL", 60.0)
 
 
 def _fresh(filled_at: float) -> bool:
@@ -281,12 +304,20 @@ def _values(instance: Any) -> tuple:
     return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
 
 
+_plain: dict[Any, tuple[list[str], bool, int]] = {}  # model → (attnames, no init receivers, version)
+
+
 def _build(model: Any, values: tuple) -> Any:
     """A fresh instance per request, as a query would give (its related-object caches start
-    empty). Built without Model.__init__ when no pre_init/post_init receiver listens for the
+    empty). Built without Model.__init__ while no pre_init/post_init receiver listens for the
     model (its only other work is assigning the same attributes): 2 µs instead of 15."""
-    names = [f.attname for f in model._meta.concrete_fields]
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+    version = len(pre_init.receivers) + len(post_init.receivers)
+    known = _plain.get(model)
+    if known is None or known[2] != version:
+        plain = not (pre_init.has_listeners(model) or post_init.has_listeners(model))
+        known = _plain[model] = ([f.attname for f in model._meta.concrete_fields], plain, version)
+    names = known[0]
+    if not known[1]:
         return model.from_db(DEFAULT_DB_ALIAS, names, values)
     instance = model.__new__(model)
     instance.__dict__.update(zip(names, values, strict=True))
@@ -314,7 +345,7 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
         if entry is not None and _fresh(entry[3]):
             user = _build(_user_model(), entry[2])
             token = _build(Token, entry[1])
-            token.user = user
+            token._state.fields_cache["user"] = user  # what `token.user = user` stores
             return user, token
         t.tokens.pop(key, None)
         user_id = t.hints.get(key)
@@ -337,10 +368,16 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
 # --- session users -----------------------------------------------------------------------------
 
 
-def _user_model() -> Any:
-    from django.contrib.auth import get_user_model
+_models: dict[str, Any] = {}
 
-    return get_user_model()
+
+def _user_model() -> Any:
+    model = _models.get("user")
+    if model is None:
+        from django.contrib.auth import get_user_model
+
+        model = _models["user"] = get_user_model()
+    return model
 
 
 def user_by_id(user_id: Any, *, load: Callable[[Any], Any]) -> Any:
@@ -399,68 +436,3 @@ def revoke_user(user_id: int) -> None:
         except Exception as exc:
             t.fail(exc)
             raise AuthCacheUnavailable() from exc
-
-
-def _revoke_after_commit(user_id: int) -> None:
-    def again() -> None:
-        try:
-            revoke_user(user_id)
-        except AuthCacheUnavailable:  # the change is committed; the pre-write revocation stands
-            logger.error("认证缓存：提交后的再次失效失败 user_id=%s（最长 AUTH_CACHE_TTL 秒后自动过期）", user_id)
-
-    transaction.on_commit(again)
-
-
-def _user_changing(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
-    if instance._state.adding or instance.pk is None:
-        return  # a new user: nothing of theirs is cached
-    if update_fields is not None and set(update_fields) <= HARMLESS_UPDATES:
-        return
-    revoke_user(instance.pk)
-
-
-def _user_changed(sender: Any, instance: Any, created: bool = False, update_fields: Any = None, **kwargs: Any) -> None:
-    if created or (update_fields is not None and set(update_fields) <= HARMLESS_UPDATES):
-        return
-    _revoke_after_commit(instance.pk)
-
-
-def _user_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
-    revoke_user(instance.pk)
-
-
-def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    _revoke_after_commit(instance.pk)
-
-
-def _token_changing(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if not instance._state.adding and instance.user_id is not None:
-        revoke_user(instance.user_id)
-
-
-def _token_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    if not created and instance.user_id is not None:
-        _revoke_after_commit(instance.user_id)
-
-
-def _token_deleting(sender: Any, instance: Any, **kwargs: Any) -> None:
-    revoke_user(instance.user_id)
-
-
-def _token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
-    _revoke_after_commit(instance.user_id)
-
-
-def connect_receivers() -> None:
-    """Connect the revocation receivers (AuthCacheConfig.ready, so in every process)."""
-    from rest_framework.authtoken.models import Token
-
-    user = settings.AUTH_USER_MODEL
-    pre_save.connect(_user_changing, sender=user, dispatch_uid="auth_cache.user_changing")
-    post_save.connect(_user_changed, sender=user, dispatch_uid="auth_cache.user_changed")
-    pre_delete.connect(_user_deleting, sender=user, dispatch_uid="auth_cache.user_deleting")
-    post_delete.connect(_user_deleted, sender=user, dispatch_uid="auth_cache.user_deleted")
-    pre_save.connect(_token_changing, sender=Token, dispatch_uid="auth_cache.token_changing")
-    post_save.connect(_token_changed, sender=Token, dispatch_uid="auth_cache.token_changed")
-    pre_delete.connect(_token_deleting, sender=Token, dispatch_uid="auth_cache.token_deleting")
-    post_delete.connect(_token_deleted, sender=Token, dispatch_uid="auth_cache.token_deleted")
