@@ -42,7 +42,9 @@ def _expire_applications(ids: list[int], *, source: str, job: str, now: datetime
             reason = f"申报批次“{r['round__name']}”已于{deadline_text(deadline)}截止，草稿未在截止前提交，逾期未申报。"
             title = f"“{r['item__name']}”申报件 #{r['pk']} 逾期未申报"
         else:
-            deadline = r["supplement_deadline"]
+            supplement = r["supplement_deadline"]
+            assert supplement is not None  # chosen by supplement_deadline <= now
+            deadline = supplement
             reason = f"补正期限（{deadline_text(deadline)}）已过，未补正后重新提交，逾期未申报。"
             title = f"“{r['item__name']}”申报件 #{r['pk']} 补正逾期"
         history.add(r["pk"], reason, _extra(job, now, deadline=_iso(deadline)))

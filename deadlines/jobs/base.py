@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Model, QuerySet
+from django.db.models import F, Field, Model, QuerySet
 from django.utils import timezone
 
 from common.timeutil import local_date
@@ -94,6 +94,13 @@ def _guarded_update(queryset: QuerySet, ids: list[int], **fields: Any) -> None:
         raise RuntimeError(f"期限任务：锁定 {len(ids)} 行，实际更新 {changed} 行；本批次已回滚，下次运行重试。")
 
 
+def _field(model: type[Model], name: str) -> Field:
+    """A concrete field of `model` (not a reverse relation), typed as such."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), f"{model.__name__}.{name} 不是字段"
+    return field
+
+
 class _History:
     """The history rows of one batch, written set-based: rows that share their reason and extra
     (in practice: the same deadline) go in with one `INSERT … SELECT` over their ids, instead of
@@ -102,8 +109,10 @@ class _History:
     COLUMNS = ("actor", "action", "from_state", "to_state", "reason", "at", "extra")
 
     def __init__(self, event_model: type[Model], link: str, *, action: str, from_state: str, to_state: str) -> None:
-        self.event_model, self.link = event_model, event_model._meta.get_field(link)
-        self.source = self.link.related_model
+        self.event_model, self.link = event_model, _field(event_model, link)
+        source = self.link.related_model
+        assert isinstance(source, type) and issubclass(source, Model), f"{link} 不是外键"
+        self.source: type[Model] = source
         self.action, self.from_state, self.to_state = action, from_state, to_state
         self.groups: dict[tuple[str, tuple], tuple[dict[str, Any], list[int]]] = {}
 
@@ -113,12 +122,14 @@ class _History:
 
     def write(self, *, at: datetime) -> int:
         meta, qn = self.event_model._meta, connection.ops.quote_name
-        columns = ", ".join(qn(c) for c in [self.link.column, *(meta.get_field(n).column for n in self.COLUMNS)])
-        at_value = meta.get_field("at").get_db_prep_save(at, connection)
+        model = self.event_model
+        names = [self.link.column, *(_field(model, n).column for n in self.COLUMNS)]
+        columns = ", ".join(qn(str(c)) for c in names)
+        at_value = _field(model, "at").get_db_prep_save(at, connection)
         written = 0
         with connection.cursor() as cursor:
             for (reason, _), (extra, ids) in self.groups.items():
-                rows = self.source.objects.filter(in_ids(self.source, ids)).order_by().values(row_id=F("pk"))
+                rows = self.source._default_manager.filter(in_ids(self.source, ids)).order_by().values(row_id=F("pk"))
                 select, select_params = rows.query.sql_with_params()
                 cursor.execute(
                     f"INSERT INTO {qn(meta.db_table)} ({columns}) "
@@ -129,7 +140,7 @@ class _History:
                         self.to_state,
                         reason,
                         at_value,
-                        meta.get_field("extra").get_db_prep_save(extra, connection),
+                        _field(model, "extra").get_db_prep_save(extra, connection),
                         *select_params,
                     ],
                 )
