@@ -60,4 +60,16 @@ def security_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Warn
         found.append(
             Warning("CSRF_COOKIE_HTTPONLY 应为 True，SESSION_COOKIE_SAMESITE 应为 Lax 或 Strict。", id="security.W007")
         )
+    if not (settings.CLAMD_SOCKET or settings.CLAMD_HOST or settings.ANTIVIRUS_BUILTIN_ONLY):
+        found.append(
+            Warning(
+                "未配置病毒扫描服务：请设置 CLAMD_SOCKET 或 CLAMD_HOST（ClamAV clamd）。"
+                "内置扫描器只识别测试特征码（EICAR），只有确知如此时才设置 ANTIVIRUS_BUILTIN_ONLY=true。",
+                id="security.W008",
+            )
+        )
+    if not getattr(settings, "RATE_LIMIT_REDIS_URL", ""):
+        found.append(
+            Warning("RATE_LIMIT_REDIS_URL 为空：登录、注册、上传不限流（security/ratelimit.py）。", id="security.W009")
+        )
     return found

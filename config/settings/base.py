@@ -49,7 +49,8 @@ INSTALLED_APPS = [
     "workbench",
     "perf",
     "security",
-    "accounts.auth_cache_app.AuthCacheConfig",  # revocation receivers of the authentication cache (accounts/auth_cache.py)
+    # revocation receivers of the authentication cache (accounts/auth_cache.py)
+    "accounts.auth_cache_app.AuthCacheConfig",
     "idempotency",
     "outbox",
 ]
@@ -158,6 +159,14 @@ ENTERPRISE_UPLOAD_QUOTA_BYTES = env_int("ENTERPRISE_UPLOAD_QUOTA_BYTES", 500 * 1
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Antivirus (R14, applications/scanning.py): ClamAV's clamd over a unix socket or TCP. With neither,
+# only the built-in test signatures (EICAR) are checked: development and tests only; production
+# must configure clamd or say ANTIVIRUS_BUILTIN_ONLY=true on purpose (security/checks.py W008).
+CLAMD_SOCKET = env_str("CLAMD_SOCKET", "")
+CLAMD_HOST = env_str("CLAMD_HOST", "")
+CLAMD_PORT = env_int("CLAMD_PORT", 3310)
+CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
+ANTIVIRUS_BUILTIN_ONLY = env_bool("ANTIVIRUS_BUILTIN_ONLY", False)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "惠企政策兑现平台 <noreply@example.gov.cn>")
@@ -256,6 +265,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery 6's default: a task running when the broker connection drops is cancelled and redelivered
+# (every task here is idempotent), instead of finishing unacknowledged and running twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
     "unacked_restore_throttle": 1,  # kombu 5.7 default 10: a dead worker's message came back up to 100 s late
@@ -265,6 +277,8 @@ CELERY_BEAT_SCHEDULE = {
     "policy-push-hourly": {"task": "policies.tasks.push_open_rounds", "schedule": 3600.0},
     "reminders-daily": {"task": "deadlines.tasks.run_reminders", "schedule": crontab(hour=8, minute=30)},
     "outbox-relay": {"task": "outbox.tasks.relay_outbox", "schedule": 15.0},  # R12: tasks lost to a Redis outage
+    # R14: files left pending by a scanner or broker outage are scanned again (submission waits for them).
+    "scan-pending-materials": {"task": "applications.tasks.scan_pending_materials", "schedule": crontab(minute="*/5")},
 }
 
 LOGGING: dict[str, Any] = {

@@ -26,6 +26,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # Authentication cache (accounts/auth_cache.py): on, in the broker's Redis unless set apart.
 AUTH_CACHE_URL = env_str("AUTH_CACHE_URL", CELERY_BROKER_URL)
+# Rate limits (security/ratelimit.py): on, in the broker's Redis unless set apart.
+RATE_LIMIT_REDIS_URL = env_str("RATE_LIMIT_REDIS_URL", CELERY_BROKER_URL)
 # Sessions: rows in PostgreSQL, read from Redis and process memory (accounts/session_store.py).
 SESSION_ENGINE = "accounts.session_store"
 

@@ -31,6 +31,7 @@ def production_env() -> dict[str, str]:
         "ALLOWED_HOSTS": "portal.example.gov.cn",
         "DATABASE_URL": db if db.startswith("postgres") else "postgres://app:app@127.0.0.1:5432/app",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "CLAMD_HOST": "clamav.internal",  # a deployment scans uploads with ClamAV (R14)
     }
 
 
@@ -225,3 +226,20 @@ def test_htmx_runs_without_eval_and_only_to_its_own_origin(demo):
     assert config.get("allowEval") is False and config.get("selfRequestsOnly") is True
     assert config.get("allowScriptTags") is False and config.get("includeIndicatorStyles") is False
     assert html.index("htmx-config") < html.index("htmx-2.min.js")
+
+
+def test_check_deploy_asks_for_a_virus_scanner():
+    """Without clamd (and without saying ANTIVIRUS_BUILTIN_ONLY=true) the deploy check names it."""
+    env = production_env()
+    env.pop("CLAMD_HOST")
+    env.pop("ANTIVIRUS_BUILTIN_ONLY", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode != 0
+    assert "security.W008" in done.stderr + done.stdout
