@@ -19,6 +19,7 @@ from accounts.models import District, Organisation, Role, User
 from applications import services as app_services
 from applications.models import Application
 from applications.rules import assess
+from applications.scanning import material_scan
 from applications.workflow import State
 from awards import services as award_services
 from awards.models import Award
@@ -258,7 +259,9 @@ class CaseBuilder:
         app = app_services.application_create(actor=user, round_id=round_.pk, declared=_fill(round_.item, figures))
         for m in round_.item.materials:
             upload = SimpleUploadedFile(f"{m['kind']}.pdf", PDF, content_type="application/pdf")
-            app_services.material_upload(actor=user, application_id=app.pk, kind=m["kind"], upload=upload)
+            material = app_services.material_upload(actor=user, application_id=app.pk, kind=m["kind"], upload=upload)
+            # Scanned here, as the worker would after commit: the demo submits right away (R14).
+            material_scan(material_id=material.pk)
         return app
 
     def submitted(self, ent: str, round_: Round, **figures: Any) -> Application:
