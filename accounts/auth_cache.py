@@ -162,7 +162,8 @@ class _Tracker:
         self.forget()  # nothing read before this connection is tracked by it
         self.push, self.data, self.push_id = push, data, push_id
         self.poller = select.poll()
-        self.poller.register(push._sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+        sock = push._sock  # type: ignore[attr-defined]  # redis-py stubs omit the socket attribute
+        self.poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
         self.synced_at = time.monotonic()
 
     def ready(self) -> bool:
@@ -359,7 +360,7 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
         user, token = load(key)
         _trim(t.hints)
         t.hints[key] = token.user_id
-        if tracked and token.user_id == user_id and user.is_active:
+        if tracked and user_id is not None and token.user_id == user_id and user.is_active:
             _trim(t.tokens)
             t.tokens[key] = (user_id, _values(token), _values(user), time.monotonic())
         return user, token

@@ -62,7 +62,7 @@ class SessionStore(DbSessionStore):
                     data = self.decode(encoded)
                     self._keep(key, data, float(expires))
                     return data
-            row = self._get_session_from_db()
+            row = self._get_session_from_db()  # type: ignore[attr-defined]  # db.SessionStore private API, absent from django-stubs
             if row is None:
                 return {}
             data = self.decode(row.session_data)
@@ -76,7 +76,7 @@ class SessionStore(DbSessionStore):
         t = auth_cache._tracker
         with t.lock:
             if t.ready():
-                data = self._get_session(no_load=must_create)
+                data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]  # SessionBase private API, absent from django-stubs
                 expires = self.get_expiry_date().timestamp()
                 self._remember(self.session_key, self.encode(data), data, expires, only_if_absent=False)
 

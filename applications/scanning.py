@@ -162,7 +162,7 @@ def material_scan(*, material_id: int, scanner: Scanner | None = None) -> str:
     scanner = scanner or get_scanner()
     try:
         with material.file.open("rb") as stream:
-            result = scanner.scan(stream)
+            result = scanner.scan(stream)  # type: ignore[arg-type]  # FieldFile proxies read() of a binary file
     except ScannerUnavailable as exc:
         logger.warning("病毒扫描服务不可用，材料 %s 保持待扫描：%s", material_id, exc)
         return ScanStatus.PENDING

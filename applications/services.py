@@ -342,7 +342,7 @@ def _check_complete(application: Application) -> None:
     _check_scanned(application)
 
 
-SCAN_REFUSALS = {
+SCAN_REFUSALS: dict[str, tuple[str, str]] = {
     ScanStatus.INFECTED: (
         "material_infected",
         "材料“{name}”（{label}）未通过病毒扫描，不能作为申报材料。请用杀毒软件检查后重新上传该材料，再提交。",

@@ -155,7 +155,7 @@ class HashingFile(File):
     def __init__(self, upload: UploadedFile) -> None:
         super().__init__(upload.file, name=upload.name)
         self.upload = upload
-        self.size = upload.size
+        self.size = upload.size or 0  # UploadedFile.size is int | None in the stubs; Django always sets it
         self._sha256 = hashlib.sha256()
         self._complete = False
         if hasattr(upload, "temporary_file_path"):

@@ -39,9 +39,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response({"detail": "未找到该记录，或您无权查看。", "code": "not_found"}, status=404)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    response = exception_handler(exc, context)
-    if response is None:
+    handled = exception_handler(exc, context)
+    if handled is None:
         return None
+    response = handled
     if isinstance(exc, exceptions.ValidationError):
         response.data = {"detail": _flatten(exc.detail), "code": "invalid", "errors": exc.detail}
     elif isinstance(exc, exceptions.APIException):

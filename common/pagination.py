@@ -132,7 +132,7 @@ class PageOrCursorPagination(StandardPagination):
     cursor_query_param = "cursor"
     mode_query_param = "pagination"
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list[Any] | None:
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list[Any] | None:  # type: ignore[override]  # querysets only
         self.request = request
         self.cursor_mode = self._wants_cursor(request)
         if not self.cursor_mode:
@@ -142,7 +142,7 @@ class PageOrCursorPagination(StandardPagination):
             if not fields:
                 return super().paginate_queryset(queryset, request, view)
             # Count the scoped queryset as it is; read the page's rows as values() dicts.
-            self.django_paginator_class = partial(_CountingPaginator, count_queryset=queryset)
+            self.django_paginator_class = partial(_CountingPaginator, count_queryset=queryset)  # type: ignore[assignment]  # DRF only calls it
             return super().paginate_queryset(queryset.values(*fields), request, view)
         return self._paginate_cursor(queryset, request, view)
 
@@ -181,6 +181,7 @@ class PageOrCursorPagination(StandardPagination):
     def _cursor_link(self, position: int | None, *, reverse: bool) -> str | None:
         if position is None:
             return None
+        assert self.request is not None  # set by paginate_queryset before any link is built
         url = self.request.build_absolute_uri()
         url = remove_query_param(url, self.page_query_param)
         token = encode_cursor(position=position, reverse=reverse, scope=self.scope)

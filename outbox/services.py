@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import Task
 from django.conf import settings
@@ -79,7 +80,7 @@ def enqueue_on_commit(task: Task, *args, **kwargs) -> OutboxMessage:
     return message
 
 
-_pools: dict[tuple[int, str], object] = {}
+_pools: dict[tuple[int, str], Any] = {}  # kombu ConnectionPool (kombu has no type hints)
 _pools_lock = threading.Lock()
 
 

@@ -14,14 +14,14 @@
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.messages.middleware import MessageMiddleware
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -168,11 +168,11 @@ class SingleLanguageLocaleMiddleware(LocaleMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         if not self._fast(request):
             return super().process_request(request)
-        translation.activate(self.single)
+        translation.activate(self.single or settings.LANGUAGE_CODE)  # _fast(): self.single is set
         request.LANGUAGE_CODE = translation.get_language()
         return None
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if not self._fast(request):
             return super().process_response(request, response)
         patch_vary_headers(response, ("Accept-Language",))
@@ -184,7 +184,7 @@ class PageMessageMiddleware(MessageMiddleware):
     """Django's MessageMiddleware for pages; /api/ answers never show flash messages (no API
     view adds one, and SessionGuardMiddleware adds its sign-out notice to pages only)."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if _is_api(request):
             return self.get_response(request)
         return super().__call__(request)
@@ -193,7 +193,7 @@ class PageMessageMiddleware(MessageMiddleware):
 class PageHtmxMiddleware(HtmxMiddleware):
     """django-htmx's `request.htmx` for pages; the JSON API does not serve htmx."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if _is_api(request):
             return self.get_response(request)
         return super().__call__(request)
