@@ -64,9 +64,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "security.middleware.PageMessageMiddleware",  # MessageMiddleware, not for /api/
+    # after the messages: a page request signed out for idleness is told why
     "security.middleware.SessionGuardMiddleware",  # idle/absolute timeouts, inactive users
     "security.middleware.AuditActorMiddleware",  # app.actor for the audit triggers
-    "security.middleware.PageMessageMiddleware",  # MessageMiddleware, not for /api/
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "security.middleware.PageHtmxMiddleware",  # HtmxMiddleware, not for /api/
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 answer

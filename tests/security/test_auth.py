@@ -235,6 +235,16 @@ def test_idle_30_minutes_signs_out_activity_keeps_the_session(demo, auth_cache):
         assert not signed_in(client)
 
 
+def test_a_page_after_the_idle_timeout_says_why_the_user_was_signed_out(demo):
+    client = Client()
+    login(client, "ent_c", PASSWORD)
+    with travel(timedelta(minutes=31)):
+        response = client.get("/my/applications/", follow=True)
+    assert response.status_code == 200
+    assert "为保护账号安全已自动退出" in response.content.decode()
+    assert not signed_in(client)
+
+
 def test_absolute_8_hours_signs_out_even_an_active_session(demo, auth_cache):
     client = Client()
     login(client, "ent_c", PASSWORD)
