@@ -113,7 +113,7 @@ def register(request: HttpRequest) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.auth_cache.CachedModelBackend")
             messages.success(request, f"注册成功，欢迎使用！请先完善“{data['name']}”的企业信息（含收款账户）。")
             return redirect("portal:enterprise")
     return render(request, "registration/register.html", {"form": form})
