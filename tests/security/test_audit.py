@@ -132,10 +132,10 @@ def test_deadline_task_and_jobs_name_themselves(demo):
 
     award = make_award(demo, "ent_c", retail="3100000000")
     Award.objects.filter(pk=award.pk).update(claim_deadline=timezone.now() - timedelta(seconds=1))
-    run_deadline_jobs.apply()
+    result = run_deadline_jobs.apply()
     row = audit("awards_award", award.pk, op="UPDATE").last()
     assert row.new["state"] == "forfeited"
-    assert row.actor == "task:deadlines.tasks.run_deadline_jobs"
+    assert row.actor == f"task:deadlines.tasks.run_deadline_jobs:{result.id}"  # which run, not only which task
     assert current_actor() == ""
 
 
