@@ -31,6 +31,19 @@ CHROMIUM_ARGS = [
 STRICT = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag_reset():
+    """Eager `apply_async` wraps the call in celery.result.denied_join_result(), which saves and
+    restores a process-global flag without a lock: tests that run tasks from several threads at
+    once (the deadline jobs' concurrency tests) can leave it set, and every later `.get()` then
+    raises "Never call result.get() within a task!". Only eager mode in threads does this; a
+    worker process never shares the flag. Reset it after each test."""
+    yield
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Overrides pytest-playwright's fixture: Debian's Chromium with flags that work as root."""
