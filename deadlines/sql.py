@@ -20,6 +20,9 @@ def in_ids(model: type[Model], ids: Iterable[int | str], *, field: str = "pk") -
     if connection.vendor != "postgresql":
         return Q(**{f"{field}__in": values})
     meta = model._meta
-    column = meta.pk.column if field == "pk" else meta.get_field(field).column
+    target = meta.pk if field == "pk" else meta.get_field(field)
+    column = getattr(target, "column", None)
+    if not isinstance(column, str):  # a reverse relation or a field without a column of its own
+        raise TypeError(f"in_ids: {model.__name__}.{field} has no column")
     qn = connection.ops.quote_name
     return RawSQL(f"{qn(meta.db_table)}.{qn(column)} = ANY(%s)", (values,), output_field=BooleanField())

@@ -278,6 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     "policy-push-hourly": {"task": "policies.tasks.push_open_rounds", "schedule": 3600.0},
     "reminders-daily": {"task": "deadlines.tasks.run_reminders", "schedule": crontab(hour=8, minute=30)},
     "outbox-relay": {"task": "outbox.tasks.relay_outbox", "schedule": 15.0},  # R12: tasks lost to a Redis outage
+    "idempotency-keys-purge": {"task": "idempotency.tasks.purge_idempotency_keys", "schedule": 3600.0},  # R8: 24 h
     # R14: files left pending by a scanner or broker outage are scanned again (submission waits for them).
     "scan-pending-materials": {"task": "applications.tasks.scan_pending_materials", "schedule": crontab(minute="*/5")},
 }

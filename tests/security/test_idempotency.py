@@ -254,6 +254,17 @@ def test_invalid_key_is_400_and_keys_expire_after_24_hours(demo_tx, award):
     assert not IdempotencyKey.objects.exists()
 
 
+def test_the_hourly_beat_task_purges_expired_keys_only(demo_tx, award):
+    from idempotency.tasks import purge_idempotency_keys
+
+    claimer = demo_tx.users["ent_a"]
+    assert post(claimer, f"/api/v1/awards/{award.pk}/claim/", {"commitment_signed": True}, "k-2").status_code == 200
+    assert purge_idempotency_keys.delay().get() == 0  # still within its 24 hours
+    with time_machine.travel(timezone.now() + timedelta(hours=25), tick=False):
+        assert purge_idempotency_keys.delay().get() == 1
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_error_answers_are_stored_and_replayed_without_a_second_attempt(demo_tx, award):
     """A 400 (commitment missing) is the answer to that request: replayed, not retried."""
     claimer = demo_tx.users["ent_a"]
