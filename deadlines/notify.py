@@ -22,7 +22,7 @@ Callers: deadlines/jobs.py only.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Role, User
 from notifications.models import Notification
@@ -80,6 +80,8 @@ def notify_once(messages: Iterable[Message]) -> int:
     wanted = [m for m in messages if m.user_ids]
     if not wanted:
         return 0
+    if connection.vendor == "postgresql":
+        return _insert_set_based(wanted)
     user_ids = {u for m in wanted for u in m.user_ids}
     keys = {m.dedupe_key for m in wanted}
     sent = set(
@@ -103,6 +105,32 @@ def notify_once(messages: Iterable[Message]) -> int:
     except IntegrityError:
         return _one_by_one(wanted)  # another worker sent some of them just now
     ids = [n.pk for n in created]
+    _mail_on_commit(ids)
+    return len(ids)
+
+
+_INSERT_SQL = """
+INSERT INTO notifications_notification (user_id, kind, title, body, link, dedupe_key, created_at)
+SELECT x.user_id, x.kind, x.title, x.body, x.link, x.dedupe_key, now()
+FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+    AS x (user_id, kind, title, body, link, dedupe_key)
+ON CONFLICT (user_id, dedupe_key) WHERE dedupe_key <> '' DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_set_based(messages: list[Message]) -> int:
+    """PostgreSQL: one INSERT … SELECT FROM unnest(arrays) per call; the unique index
+    `notification_dedupe` skips what was sent before or by another worker at the same moment
+    (ON CONFLICT DO NOTHING), so no look-up first and no model instances."""
+    rows = [
+        (user_id, m.kind, m.title[:TITLE_MAX], m.body, m.link, m.dedupe_key)
+        for m in messages
+        for user_id in dict.fromkeys(m.user_ids)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, [list(column) for column in zip(*rows, strict=True)])
+        ids = [row[0] for row in cursor.fetchall()]
     _mail_on_commit(ids)
     return len(ids)
 
