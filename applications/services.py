@@ -10,13 +10,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from uuid import uuid4
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -30,13 +27,12 @@ from policies.models import Round
 
 from .commitments import SUBMISSION_COMMITMENT
 from .declared import clean_declared
-from .models import Application, ApplicationEvent, Material, ScanStatus
+from .materials import material_reuse, material_upload, reusable_materials  # noqa: F401  (re-exported)
+from .models import Application, ApplicationEvent, ScanStatus
 from .notify import notify_transition
 from .permissions import ACTION_PERMISSIONS, can_edit_application
 from .rules import assess
 from .selectors import access_application_by_id
-from .tasks import enqueue_scan
-from .uploads import HashingFile, check_upload
 from .workflow import SYSTEM, TRANSITIONS, State
 
 Precheck = Callable[[Application], dict[str, Any] | None]
@@ -183,130 +179,6 @@ def application_update_declared(*, actor: User, application_id: int, declared: d
     fields = _apply_assessment(application)
     application.save(update_fields=["declared", *fields, "updated_at"])
     return application
-
-
-@transaction.atomic
-def material_upload(*, actor: User, application_id: int, kind: str, upload: UploadedFile) -> Material:
-    """Add a new version of one material of a draft or returned case (or a 容缺 material after
-    submission). The enterprise user of the case calls it (API, portal).
-
-    The file's type is judged by its content (applications/uploads.py); the stored name is
-    generated; the SHA-256 is computed while the file is written (one pass over the bytes). Side
-    effects: the file in storage, the new row (current version; the previous one is kept), and
-    an antivirus scan enqueued after commit (applications/tasks.py): the material is `pending`
-    until then and blocks submission. Errors: 400 wrong kind/type/size/quota, 409 wrong state,
-    403/404."""
-    application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
-    allowed, why = can_edit_application(actor, application)
-    if not allowed:
-        raise PermissionDenied(why)
-    kinds = {m["kind"]: m for m in application.item.materials}
-    late_deferrable = application.state in (State.SUBMITTED, State.DISTRICT_REVIEW) and kinds.get(kind, {}).get(
-        "deferrable"
-    )
-    if application.state not in (State.DRAFT, State.RETURNED) and not late_deferrable:
-        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能上传材料。")
-    if kind not in kinds:
-        raise BadInput(
-            f"“{kind}”不在本事项的申报材料清单中。可上传：{'、'.join(m['label'] for m in kinds.values())}。",
-            code="bad_kind",
-        )
-    checked = check_upload(upload)
-    # One query for the quota and the version number (the case row is locked: no race on either).
-    totals = Material.objects.filter(application__enterprise_id=application.enterprise_id).aggregate(
-        used=Sum("size"), last=Max("version", filter=Q(application_id=application.pk, kind=kind))
-    )
-    if (totals["used"] or 0) + checked.size > settings.ENTERPRISE_UPLOAD_QUOTA_BYTES:
-        raise BadInput("贵企业上传的材料已达到存储配额，请删除不需要的版本或联系属地主管部门。", code="quota_exceeded")
-    if totals["last"] is not None:
-        Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
-    material = Material(
-        application=application,
-        kind=kind,
-        version=(totals["last"] or 0) + 1,
-        is_current=True,
-        storage_key=f"{uuid4().hex}.{checked.extension}",
-        original_name=(upload.name or "file")[-200:],
-        content_type=checked.content_type,
-        size=checked.size,
-        uploaded_by=actor,
-    )
-    hashed = HashingFile(upload)
-    material.file.save(material.storage_key, hashed, save=False)
-    material.sha256 = hashed.hexdigest()
-    try:
-        material.save(force_insert=True)
-    except Exception:
-        material.file.delete(save=False)  # no orphan file when the row is not written
-        raise
-    enqueue_scan(material.pk)
-    return material
-
-
-@transaction.atomic
-def material_reuse(*, actor: User, application_id: int, kind: str, source_material_id: int) -> Material:
-    """Materials library (R18): use a file the enterprise already handed in with another case
-    (营业执照, a year's statements) instead of uploading it again. The new version points at the
-    same stored file. Errors: 404 a material that is not the enterprise's, 400 wrong kind."""
-    application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
-    allowed, why = can_edit_application(actor, application)
-    if not allowed:
-        raise PermissionDenied(why)
-    if application.state not in (State.DRAFT, State.RETURNED):
-        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能更换材料。")
-    if kind not in {m["kind"] for m in application.item.materials}:
-        raise BadInput(f"“{kind}”不在本事项的申报材料清单中。", code="bad_kind")
-    source = Material.objects.filter(
-        pk=source_material_id, application__enterprise_id=application.enterprise_id
-    ).first()
-    if source is None:
-        raise NotFound("未找到可复用的材料。")
-    if source.scan_status == ScanStatus.INFECTED:
-        raise BadInput(
-            f"材料“{source.original_name}”未通过病毒扫描，不能复用。请重新上传该材料。", code="material_infected"
-        )
-    previous = Material.objects.filter(application=application, kind=kind).order_by("-version").first()
-    Material.objects.filter(application=application, kind=kind, is_current=True).update(is_current=False)
-    material = Material.objects.create(
-        application=application,
-        kind=kind,
-        version=(previous.version + 1) if previous else 1,
-        is_current=True,
-        storage_key=source.storage_key,
-        file=source.file.name,
-        original_name=source.original_name,
-        content_type=source.content_type,
-        size=source.size,
-        sha256=source.sha256,
-        uploaded_by=actor,
-        scan_status=source.scan_status,
-        scanned_at=source.scanned_at,
-        scan_detail=source.scan_detail,
-    )
-    if material.scan_status == ScanStatus.PENDING:
-        enqueue_scan(material.pk)
-    return material
-
-
-def reusable_materials(application: Application) -> dict[str, list[Material]]:
-    """For each material kind of the item, the enterprise's current files of that kind in its
-    other cases (newest first): what the materials library can offer instead of an upload."""
-    kinds = [m["kind"] for m in application.item.materials]
-    found: dict[str, list[Material]] = {k: [] for k in kinds}
-    qs = (
-        Material.objects.filter(application__enterprise_id=application.enterprise_id, kind__in=kinds, is_current=True)
-        .exclude(application=application)
-        .exclude(scan_status=ScanStatus.INFECTED)
-        .select_related("application__item")
-        .order_by("-created_at")
-    )
-    seen: set[str] = set()
-    for material in qs:
-        if material.sha256 in seen:
-            continue
-        seen.add(material.sha256)
-        found[material.kind].append(material)
-    return found
 
 
 def missing_materials(application: Application, *, include_deferrable: bool = True) -> list[str]:
