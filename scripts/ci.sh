@@ -8,9 +8,10 @@
 #   4. manage.py check, check --deploy (production settings), makemigrations --check --dry-run,
 #      ruff check ., ruff format --check ., mypy . (django-stubs; pyproject [tool.mypy])
 #   5. pytest: the whole suite on PostgreSQL with Playwright on /usr/bin/chromium; the R4 state
-#      machine (500 examples x 50 steps) and R18 schemathesis (100 examples per operation) at
-#      their full budgets; then the fault tests (tests/security/faults: kill -9, PostgreSQL
-#      stop/start on this run's own cluster, Redis restarted under load), except `realworker` tests
+#      machine (500 examples x 50 steps), R18 schemathesis (100 examples per operation) and R6
+#      (1 000 interleaved PATCHes) at their full budgets; then the fault tests (tests/security/
+#      faults: kill -9, PostgreSQL stop/start on this run's own cluster, Redis restarted under
+#      load), except `realworker` tests
 #   6. migrate the `app` database, start a real `celery -A config worker` on Redis, pytest -m
 #      realworker, stop the worker; then the R11 kill tests (pytest -m "realworker and faults"
 #      tests/deadlines/test_worker_killed.py), which start and kill workers of their own on Redis
@@ -171,14 +172,17 @@ step "ruff check ." .venv/bin/ruff check .
 step "ruff format --check ." .venv/bin/ruff format --check .
 step "mypy ." .venv/bin/mypy .
 
+R6_TEST=tests/security/test_etag.py::test_two_patches_with_one_etag_give_one_200_one_412_and_no_lost_update
 step "pytest（PostgreSQL + Chromium）" .venv/bin/pytest -m "not realworker" -rfEs \
-  --deselect tests/security/test_workflow_state_machine.py --deselect tests/security/test_api_fuzz.py
-# R4 and R18 at their full budgets (RELIABILITY.md), each its own step so its time shows (the
-# main step above leaves these two files to them).
+  --deselect tests/security/test_workflow_state_machine.py --deselect tests/security/test_api_fuzz.py \
+  --deselect "$R6_TEST"
+# R4, R18 and R6 at their full budgets (RELIABILITY.md), each its own step so its time shows (the
+# main step above leaves these tests to them).
 step "pytest R4 状态机（500 例 × 50 步）" env HYPOTHESIS_STATEFUL_EXAMPLES=500 HYPOTHESIS_STATEFUL_STEPS=50 \
   .venv/bin/pytest -rfEs tests/security/test_workflow_state_machine.py
 step "pytest R18 schemathesis（每个操作 100 例）" env SCHEMATHESIS_EXAMPLES=100 \
   .venv/bin/pytest -rfEs tests/security/test_api_fuzz.py
+step "pytest R6 丢失更新（1 000 次交错）" env R6_TRIALS=1000 .venv/bin/pytest -rfEs -s "$R6_TEST"
 step "pytest -m faults（故障注入：kill -9、PostgreSQL 停止/启动、Redis 重启）" .venv/bin/pytest -m faults -rfEs tests/security/faults
 
 if step "migrate（app 库，生产配置）" "${PRODUCTION[@]}" "$PY" manage.py migrate --noinput -v 1 \
