@@ -17,6 +17,21 @@ def _supplement_text(application: Application, reason: str) -> str:
     return f"需补正的内容：{reason}\n补正截止：{deadline:%Y年%m月%d日 %H:%M}"
 
 
+def _tell_reviewers(application: Application, *, kind: str, title: str, body: str) -> None:
+    """The case's district reviewers (of the item's bureau function), after commit."""
+    notify_on_commit(
+        users=district_officials(
+            role=Role.DISTRICT_REVIEWER,
+            district_id=application.district_id,
+            function=application.item.bureau_function,
+        ),
+        kind=kind,
+        title=title,
+        link=f"/workbench/cases/{application.pk}/",
+        body=body,
+    )
+
+
 def notify_transition(application: Application, action: str, reason: str) -> None:
     """Tell the people of the next step, after commit (called by application_transition only)."""
     link = f"/applications/{application.pk}/"
@@ -27,25 +42,14 @@ def notify_transition(application: Application, action: str, reason: str) -> Non
         notify_on_commit(
             users=ent, kind="submitted", title=f"{name}已提交", link=link, body="申报已提交，等待属地主管部门受理。"
         )
-        reviewers = district_officials(
-            role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function
-        )
-        notify_on_commit(
-            users=reviewers,
-            kind="case_submitted",
-            title=f"新申报：{application.enterprise.name}",
-            link=f"/workbench/cases/{application.pk}/",
-            body=f"{name}待受理。",
+        _tell_reviewers(
+            application, kind="case_submitted", title=f"新申报：{application.enterprise.name}", body=f"{name}待受理。"
         )
     elif action == "resubmit":
-        reviewers = district_officials(
-            role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function
-        )
-        notify_on_commit(
-            users=reviewers,
+        _tell_reviewers(
+            application,
             kind="case_resubmitted",
             title=f"补正后重新提交：{application.enterprise.name}",
-            link=f"/workbench/cases/{application.pk}/",
             body=f"{name}已补正，请重新受理。",
         )
     elif action == "accept":
@@ -101,13 +105,6 @@ def notify_transition(application: Application, action: str, reason: str) -> Non
             body=f"{name}审定金额 {application.amount:,.2f} 元。",
         )
     elif action == "city_return":
-        reviewers = district_officials(
-            role=Role.DISTRICT_REVIEWER, district_id=application.district_id, function=item.bureau_function
-        )
-        notify_on_commit(
-            users=reviewers,
-            kind="city_returned",
-            title=f"市级退回：{application.enterprise.name}",
-            link=f"/workbench/cases/{application.pk}/",
-            body=f"理由：{reason}",
+        _tell_reviewers(
+            application, kind="city_returned", title=f"市级退回：{application.enterprise.name}", body=f"理由：{reason}"
         )
