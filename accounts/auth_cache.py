@@ -19,6 +19,10 @@ kept in process memory, and Redis tells every process at once when they change:
   AUTH_CACHE_SYNC seconds a PING on the push connection proves no push is missing (TCP keeps
   order), so a silent network failure cannot keep a revoked user in for longer than that.
 
+A cached user also carries its organisation (district, handled functions: the scope of an
+official's lists), kept the same way under its own epoch `hq:auth:org:N`, so `user.organisation`
+costs no query either; an organisation changed through the ORM is pushed like a user.
+
 Writes that bypass the ORM signals (`QuerySet.update()`, raw SQL, another program) are seen
 after at most AUTH_CACHE_TTL seconds (default 60); code doing that calls `revoke_user(user_id)`.
 A new user or token, and the `last_login` stamp of a sign-in, need no new epoch.
@@ -54,6 +58,7 @@ from common.errors import DomainError
 logger = logging.getLogger("security")
 
 EPOCH_PREFIX = "hq:auth:epoch:"
+ORG_PREFIX = "hq:auth:org:"  # an organisation's epoch: its row is kept with the users of it
 SESSION_PREFIX = "hq:session:"  # accounts/session_store.py
 EPOCH_LIFETIME = 24 * 3600  # an idle user's epoch expires (that too is pushed): the entry refills
 INVALIDATE_CHANNEL = "__redis__:invalidate"
@@ -98,11 +103,14 @@ class _Tracker:
         self.users: dict[int, tuple[tuple, float]] = {}
         # session key → (session data as JSON, expires at (Unix time), filled at): session_store.py
         self.sessions: dict[str, tuple[str, float, float]] = {}
+        # organisation id → (organisation values, filled at): what scopes an official's lists
+        self.orgs: dict[int, tuple[tuple, float]] = {}
 
     def forget(self) -> None:
         self.tokens.clear()
         self.users.clear()
         self.sessions.clear()
+        self.orgs.clear()
 
     def forget_user(self, user_id: int) -> None:
         self.users.pop(user_id, None)
@@ -202,6 +210,8 @@ class _Tracker:
             name = key.decode() if isinstance(key, bytes) else str(key)
             if name.startswith(EPOCH_PREFIX):
                 self.forget_user(int(name[len(EPOCH_PREFIX) :]))
+            elif name.startswith(ORG_PREFIX):
+                self.orgs.pop(int(name[len(ORG_PREFIX) :]), None)
             elif name.startswith(SESSION_PREFIX):
                 self.sessions.pop(name[len(SESSION_PREFIX) :], None)
 
@@ -347,6 +357,7 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
             user = _build(_user_model(), entry[2])
             token = _build(Token, entry[1])
             token._state.fields_cache["user"] = user  # what `token.user = user` stores
+            _attach_organisation(t, user)
             return user, token
         t.tokens.pop(key, None)
         user_id = t.hints.get(key)
@@ -363,6 +374,7 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
         if tracked and user_id is not None and token.user_id == user_id and user.is_active:
             _trim(t.tokens)
             t.tokens[key] = (user_id, _values(token), _values(user), time.monotonic())
+            _attach_organisation(t, user)
         return user, token
 
 
@@ -396,7 +408,9 @@ def user_by_id(user_id: Any, *, load: Callable[[Any], Any]) -> Any:
             return load(user_id)
         entry = t.users.get(uid)
         if entry is not None and _fresh(entry[1]):
-            return _build(_user_model(), entry[0])
+            user = _build(_user_model(), entry[0])
+            _attach_organisation(t, user)
+            return user
         t.users.pop(uid, None)
         try:
             t.read_epoch(uid)
@@ -407,7 +421,65 @@ def user_by_id(user_id: Any, *, load: Callable[[Any], Any]) -> Any:
         if user is not None and user.is_active:
             _trim(t.users)
             t.users[uid] = (_values(user), time.monotonic())
+            _attach_organisation(t, user)
         return user
+
+
+# --- organisations -------------------------------------------------------------------------------
+
+
+def _attach_organisation(t: "_Tracker", user: Any) -> None:
+    """Give a cached user its organisation from memory (`user.organisation` then runs no query).
+
+    An official's every list is scoped by the organisation (district, handled functions), so it
+    is read on nearly every request. Kept like the users: its epoch is read (tracked) before the
+    row, and a change of the row through the ORM pushes a new epoch (revoke_organisation). On a
+    Redis error the user is left as it is (the organisation is then read from the database).
+    Called with the tracker's lock held, the tracker ready."""
+    org_id = getattr(user, "organisation_id", None)
+    if org_id is None:
+        return
+    entry = t.orgs.get(org_id)
+    model = _organisation_model()
+    if entry is None or not _fresh(entry[1]):
+        t.orgs.pop(org_id, None)
+        try:
+            t.command("GET", f"{ORG_PREFIX}{org_id}")
+        except Exception as exc:
+            t.fail(exc)
+            return
+        org = model.objects.filter(pk=org_id).first()
+        if org is None:
+            return
+        _trim(t.orgs)
+        entry = t.orgs[org_id] = (_values(org), time.monotonic())
+    user._state.fields_cache["organisation"] = _build(model, entry[0])
+
+
+def _organisation_model() -> Any:
+    model = _models.get("organisation")
+    if model is None:
+        from accounts.models import Organisation
+
+        model = _models["organisation"] = Organisation
+    return model
+
+
+def revoke_organisation(org_id: int) -> None:
+    """End every cached copy of organisation `org_id` in every process (a new epoch, pushed by
+    Redis). Who calls: the Organisation signal receivers (accounts.auth_cache_app); code that
+    changes an organisation without the ORM's save/delete. Errors: AuthCacheUnavailable when the
+    cache is on and Redis does not answer (the change is then refused)."""
+    t = _tracker
+    with t.lock:
+        t.orgs.pop(int(org_id), None)
+        if not t.configured():
+            return
+        try:
+            t.writer_client().set(f"{ORG_PREFIX}{org_id}", secrets.token_hex(8), ex=EPOCH_LIFETIME)
+        except Exception as exc:
+            t.fail(exc)
+            raise AuthCacheUnavailable() from exc
 
 
 class CachedModelBackend(ModelBackend):

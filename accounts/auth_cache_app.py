@@ -80,6 +80,27 @@ def _token_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     _revoke_after_commit(instance.user_id)
 
 
+def _organisation_changing(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if not instance._state.adding and instance.pk is not None:
+        auth_cache.revoke_organisation(instance.pk)
+
+
+def _organisation_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    if created:
+        return
+    org_id = instance.pk
+
+    def again() -> None:
+        try:
+            auth_cache.revoke_organisation(org_id)
+        except auth_cache.AuthCacheUnavailable:
+            logger.error(
+                "认证缓存：机构提交后的再次失效失败 organisation_id=%s（最长 AUTH_CACHE_TTL 秒后自动过期）", org_id
+            )
+
+    transaction.on_commit(again)
+
+
 def _request_started(**kwargs: Any) -> None:
     auth_cache._tracker.in_request = True
     auth_cache._tracker.drained = False
@@ -109,3 +130,8 @@ def connect_receivers() -> None:
     post_save.connect(_token_changed, sender=Token, dispatch_uid="auth_cache.token_changed")
     pre_delete.connect(_token_deleting, sender=Token, dispatch_uid="auth_cache.token_deleting")
     post_delete.connect(_token_deleted, sender=Token, dispatch_uid="auth_cache.token_deleted")
+    org = "accounts.Organisation"
+    pre_save.connect(_organisation_changing, sender=org, dispatch_uid="auth_cache.org_changing")
+    post_save.connect(_organisation_changed, sender=org, dispatch_uid="auth_cache.org_changed")
+    pre_delete.connect(_organisation_changing, sender=org, dispatch_uid="auth_cache.org_deleting")
+    post_delete.connect(_organisation_changed, sender=org, dispatch_uid="auth_cache.org_deleted")

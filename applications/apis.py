@@ -41,20 +41,42 @@ class ApplicationFilter(django_filters.FilterSet):
         fields = ["state", "round", "district", "policy"]
 
 
+_FILTER_FIELDS = {"state": "state", "round": "round_id", "district": "district_id", "policy": "item_id"}
+
+
+def _plain_filters(params: Any) -> dict[str, Any] | None:
+    """ApplicationFilter's lookups when every given filter is plainly valid (a known state, ids of
+    digits); None when one is not, so the FilterSet judges it (and explains the error)."""
+    filters: dict[str, Any] = {}
+    for name, field in _FILTER_FIELDS.items():
+        value = params.get(name)
+        if value is None or value == "":
+            continue
+        if name == "state":
+            if value not in State.values:
+                return None
+            filters[field] = value
+        elif value.isascii() and value.isdigit() and len(value) <= 9:
+            filters[field] = int(value)
+        else:
+            return None
+    return filters
+
+
 class ApplicationListCreateApi(ListAPIView):
     """GET: the user's cases, newest first (id DESC), filtered by state/round/district/policy.
 
     Pages by page number (`?page=N`, `count` on every page, as ever) or by opaque keyset cursor
     (`?pagination=cursor`, then the `next`/`previous` links; `count` is null, no COUNT runs):
-    common.pagination.PageOrCursorPagination. Either way the page is read as values() of the
-    columns a row shows (fastlist.ROW_FIELDS) and rendered by fastlist.render_rows, which gives
+    common.pagination.PageOrCursorPagination. Either way the page is read by fastlist.read_items
+    (the columns a row shows, one pass from database rows to items), which gives
     exactly what ApplicationOutput (the documented item) gives. Scope: application_list.
     """
 
     serializer_class = ApplicationOutput
     filterset_class = ApplicationFilter
     pagination_class = PageOrCursorPagination
-    page_fields = fastlist.ROW_FIELDS
+    page_reader = staticmethod(fastlist.read_items)
 
     @extend_schema_serializer(component_name="ApplicationListCreateInput")
     class InputSerializer(serializers.Serializer):
@@ -66,9 +88,18 @@ class ApplicationListCreateApi(ListAPIView):
             return Application.objects.none()
         return application_list(user=request_user(self.request))
 
+    def filter_queryset(self, queryset):  # type: ignore[no-untyped-def]
+        # The common case, every filter well-formed, is applied directly; anything else goes
+        # through the FilterSet, which answers 400 in its own words (same result, without the
+        # form machinery on every page of a list clients poll).
+        filters = _plain_filters(self.request.query_params)
+        if filters is None:
+            return super().filter_queryset(queryset)
+        return queryset.filter(**filters) if filters else queryset
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(fastlist.render_rows(rows or []))
+        return self.get_paginated_response(rows or [])
 
     @extend_schema(request=InputSerializer, responses={201: ApplicationDetailOutput})
     def post(self, request: Request) -> Response:

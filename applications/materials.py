@@ -38,7 +38,12 @@ def material_upload(*, actor: User, application_id: int, kind: str, upload: Uplo
     an antivirus scan enqueued after commit (applications/tasks.py): the material is `pending`
     until then and blocks submission. Errors: 400 wrong kind/type/size/quota, 409 wrong state,
     403/404."""
-    application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
+    # Only the policy item (its material list) is read with the case: the burst of the last
+    # day is made of these requests, and the case page's joins (the policy's full text) cost
+    # more than the rest of the upload's queries together.
+    application = access_application_by_id(
+        user=actor, application_id=application_id, for_update=True, related=("item",)
+    )
     allowed, why = can_edit_application(actor, application)
     if not allowed:
         raise PermissionDenied(why)

@@ -65,10 +65,12 @@ class StaticApi(APIView):
 
 
 class WhoAmIApi(APIView):
-    """The authenticated user as the request sees it (the auth-cache tests read role/state)."""
+    """The authenticated user as the request sees it (the auth-cache tests read role/state and
+    the organisation's scope)."""
 
     def get(self, request: Request) -> Response:
         user = request.user
+        org = user.organisation
         return Response(
             {
                 "id": user.pk,
@@ -76,6 +78,7 @@ class WhoAmIApi(APIView):
                 "name": user.display_name,
                 "role": user.role,
                 "active": user.is_active,
+                "handles": org.handled_functions if org is not None else None,
             }
         )
 

@@ -22,12 +22,10 @@ cursor only says where a page starts: what the user may see is decided by the vi
 """
 
 import hashlib
-from collections.abc import Sequence
-from functools import cached_property, partial
+from collections.abc import Callable
 from typing import Any
 
 from django.core import signing
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
@@ -84,21 +82,23 @@ def decode_cursor(token: str, *, scope: str) -> tuple[int, bool]:
     return position, bool(reverse)
 
 
+Reader = Callable[[QuerySet], list[Any]]
+
+
 def keyset_rows(
-    queryset: QuerySet, *, page_size: int, after: int | None, reverse: bool, fields: Sequence[str] | None
+    queryset: QuerySet, *, page_size: int, after: int | None, reverse: bool, reader: Reader | None = None
 ) -> tuple[list[Any], bool]:
     """One keyset page of `queryset` newest-first (id DESC): the rows and whether more lie beyond.
 
     `after` is the id the page starts after (going down), or before (going up, `reverse`); None is
-    the first page. With `fields` the rows are values() dicts (a light read), else model instances.
+    the first page. `reader` turns the sliced queryset into the page's rows (dicts with "id": the
+    view's light read); without one the rows are model instances.
     """
     qs = queryset
     if after is not None:
         qs = qs.filter(pk__gt=after) if reverse else qs.filter(pk__lt=after)
-    qs = qs.order_by("id" if reverse else "-id")
-    if fields:
-        qs = qs.values(*fields)
-    rows = list(qs[: page_size + 1])
+    qs = qs.order_by("id" if reverse else "-id")[: page_size + 1]
+    rows = reader(qs) if reader is not None else list(qs)
     more = len(rows) > page_size
     rows = rows[:page_size]
     if reverse:
@@ -106,16 +106,21 @@ def keyset_rows(
     return rows, more
 
 
-class _CountingPaginator(Paginator):
-    """Django's Paginator over a values() queryset, counting the model queryset it came from."""
+class _ReadList:
+    """A queryset seen through the view's reader: slicing it reads that slice's rows."""
 
-    def __init__(self, object_list: Any, per_page: int, *, count_queryset: QuerySet) -> None:
-        super().__init__(object_list, per_page)
-        self.count_queryset = count_queryset
+    def __init__(self, queryset: QuerySet, reader: Reader) -> None:
+        self.queryset, self.reader = queryset, reader
+        self.ordered = queryset.ordered
 
-    @cached_property
+    def __getitem__(self, index: slice) -> list[Any]:
+        return self.reader(self.queryset[index])
+
     def count(self) -> int:
-        return self.count_queryset.count()
+        return self.queryset.count()
+
+    def __len__(self) -> int:  # pragma: no cover - Paginator calls count()
+        return self.count()
 
 
 def _pk(row: Any) -> int:
@@ -125,8 +130,10 @@ def _pk(row: Any) -> int:
 class PageOrCursorPagination(StandardPagination):
     """Page numbers by default (`count` on every page); keyset cursors on request (see module doc).
 
-    The view may set `page_fields` (a tuple of values() names): the page is then read as dicts
-    and the view renders them itself (its light path); otherwise as model instances.
+    The view may set `page_reader` (a function of a sliced queryset giving that slice's rows as
+    dicts with "id", e.g. applications.fastlist.read_items): both modes then read their page
+    through it (the light path) and the view returns the rows as they are; otherwise the rows
+    are model instances.
     """
 
     cursor_query_param = "cursor"
@@ -138,12 +145,10 @@ class PageOrCursorPagination(StandardPagination):
         if not self.cursor_mode:
             if request.query_params.get(self.cursor_query_param) is not None:
                 raise BadInput("page 与 cursor 不能同时使用：翻页请只保留 cursor。", code="bad_cursor")
-            fields = getattr(view, "page_fields", None)
-            if not fields:
+            reader = getattr(view, "page_reader", None)
+            if reader is None:
                 return super().paginate_queryset(queryset, request, view)
-            # Count the scoped queryset as it is; read the page's rows as values() dicts.
-            self.django_paginator_class = partial(_CountingPaginator, count_queryset=queryset)  # type: ignore[assignment]  # DRF only calls it
-            return super().paginate_queryset(queryset.values(*fields), request, view)
+            return super().paginate_queryset(_ReadList(queryset, reader), request, view)  # type: ignore[arg-type]  # Paginator only slices and counts it
         return self._paginate_cursor(queryset, request, view)
 
     def _wants_cursor(self, request: Request) -> bool:
@@ -164,7 +169,7 @@ class PageOrCursorPagination(StandardPagination):
         token = request.query_params.get(self.cursor_query_param) or ""
         after, reverse = decode_cursor(token, scope=self.scope) if token else (None, False)
         rows, more = keyset_rows(
-            queryset, page_size=page_size, after=after, reverse=reverse, fields=getattr(view, "page_fields", None)
+            queryset, page_size=page_size, after=after, reverse=reverse, reader=getattr(view, "page_reader", None)
         )
         self.next_position = self.previous_position = None
         if rows:

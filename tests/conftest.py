@@ -80,7 +80,7 @@ def pytest_report_header(config):
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects, so `-m "not browser"` sees the marker
 def pytest_collection_modifyitems(config, items):
     markexpr = config.getoption("markexpr") or ""
-    is_postgres = _database()["ENGINE"] == "django.db.backends.postgresql"
+    is_postgres = _database()["ENGINE"] in ("django.db.backends.postgresql", "common.pgbackend")
     has_chromium = os.access(CHROMIUM, os.X_OK)
     blocked: list[str] = []
     for item in items:

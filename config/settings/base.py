@@ -100,6 +100,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+POSTGRES_ENGINE = "common.pgbackend"  # Django's backend + a health check without a round trip
+# psycopg prepares a statement of common.pgbackend's repeatable_cursor (the case list's page)
+# after this many runs of the same text on a connection; 0 turns it off (transaction poolers).
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = POSTGRES_ENGINE
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

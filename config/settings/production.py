@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import env_bool, env_int, env_list, env_str
 
 from .base import *  # noqa: F403
-from .base import DATABASES, LOGGING
+from .base import DATABASES, LOGGING, POSTGRES_ENGINE
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY")
@@ -19,7 +19,7 @@ if SECRET_KEY.startswith("insecure") or len(SECRET_KEY) < 50 or len(set(SECRET_K
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS 未设置")
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] != POSTGRES_ENGINE:
     raise ImproperlyConfigured("生产环境必须使用 PostgreSQL（DATABASE_URL=postgres://...）")
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -34,7 +34,8 @@ for line in sys.stdin:
     with CaptureQueriesContext(connection) as queries:
         status, body = call(handler, "GET", "/__bench/whoami/", headers=headers)
     user = json.loads(body) if status == 200 else {}
-    print(json.dumps({"status": status, "queries": len(queries), "role": user.get("role")}), flush=True)
+    print(json.dumps({"status": status, "queries": len(queries), "role": user.get("role"),
+                      "handles": user.get("handles")}), flush=True)
 """
 
 
@@ -143,7 +144,28 @@ def test_a_sign_in_stamp_keeps_the_cache(worker):
     warmed(worker, token)
     user.last_login = timezone.now()
     user.save(update_fields=["last_login"])  # what every sign-in writes: no revocation needed
-    assert worker.get(token) == {"status": 200, "queries": 0, "role": "auditor"}
+    assert worker.get(token) == {"status": 200, "queries": 0, "role": "auditor", "handles": None}
+
+
+def test_an_organisation_change_in_another_process_is_seen_next(worker):
+    """An official's organisation (the scope of every list) comes from memory with the user, and
+    a change of it made elsewhere is seen by the very next request."""
+    from accounts.models import District, Organisation
+
+    district = District.objects.create(code="p1x", name="测试区", kind="district")
+    org = Organisation.objects.create(
+        name="测试区商务局", level="district", district=district, function="commerce", handles=["commerce"]
+    )
+    user, token = make_user("p1_org", role="district_reviewer")
+    user.organisation = org
+    user.save()
+    answer = warmed(worker, token)
+    assert answer["queries"] == 0 and answer["handles"] == ["commerce"]  # user and organisation from memory
+    org.handles = ["commerce", "economy"]
+    org.save()
+    answer = worker.get(token)
+    assert answer["status"] == 200 and answer["handles"] == ["commerce", "economy"]
+    assert warmed(worker, token)["queries"] == 0  # and kept again
 
 
 def test_a_session_ended_in_another_process_is_refused_next(worker):
