@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.functional import empty
 from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
@@ -32,6 +33,16 @@ class SessionWriteCsrfAuthentication(SessionAuthentication):
     """DRF's SessionAuthentication, without building a CSRF check for GET/HEAD/OPTIONS/TRACE:
     Django's check accepts those methods before looking at any token, so the answer is the same
     (CsrfViewMiddleware has already read the cookie). Writes are checked exactly as before."""
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        # Django's request.user is a lazy proxy, evaluated by now (DRF read is_active): hand DRF
+        # the user itself, so the view's many reads of request.user skip the proxy (issue #9).
+        user = result[0]
+        wrapped = getattr(user, "_wrapped", empty)
+        return (user if wrapped is empty else wrapped), result[1]
 
     def enforce_csrf(self, request: Request) -> None:
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):

@@ -246,6 +246,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "common.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's negotiation, with no Accept / */* / application/json answered without parsing
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.negotiation.QuickContentNegotiation",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "惠企政策兑现平台 API",
