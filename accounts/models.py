@@ -154,7 +154,7 @@ class User(AbstractUser):
         if known is None:
             if len(_SESSION_HASHES) >= 10_000:
                 _SESSION_HASHES.clear()
-            known = _SESSION_HASHES[key] = super()._get_session_auth_hash(secret=secret)
+            known = _SESSION_HASHES[key] = super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]  # Django's, not in the stubs
         return known
 
     @property
