@@ -97,13 +97,12 @@ def _money(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def row_to_item(row: Mapping[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
-    """One values() row of ROW_FIELDS → one list item, exactly as ApplicationOutput renders it."""
-    tz = tz or timezone.get_current_timezone()
+def _item(row: Any, plan: Iterable[tuple[str, Any, bool]], tz: tzinfo) -> dict[str, Any]:
+    """One row → one item; `plan` is (item key, the row's key or index for it, is the state label)."""
     item: dict[str, Any] = {}
-    for key, source in _PLAN:
+    for key, source, is_label in plan:
         value = row[source]
-        if key == "state_label":
+        if is_label:
             value = STATE_LABELS.get(value, value)
         elif isinstance(value, datetime):
             value = _instant(value, tz)
@@ -111,6 +110,14 @@ def row_to_item(row: Mapping[str, Any], tz: tzinfo | None = None) -> dict[str, A
             value = _money(value)
         item[key] = value
     return item
+
+
+_DICT_PLAN = tuple((key, source, key == "state_label") for key, source in _PLAN)
+
+
+def row_to_item(row: Mapping[str, Any], tz: tzinfo | None = None) -> dict[str, Any]:
+    """One values() row of ROW_FIELDS → one list item, exactly as ApplicationOutput renders it."""
+    return _item(row, _DICT_PLAN, tz or timezone.get_current_timezone())
 
 
 def render_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -159,21 +166,7 @@ def read_items(queryset: QuerySet) -> list[dict[str, Any]]:
     position = {name: index for index, name in enumerate(names)}
     plan = [(key, position[source], key == "state_label") for key, source in _PLAN]
     tz = timezone.get_current_timezone()
-    labels = STATE_LABELS
-    items = []
-    for row in rows:
-        item: dict[str, Any] = {}
-        for key, index, is_label in plan:
-            value = row[index]
-            if is_label:
-                value = labels.get(value, value)
-            elif isinstance(value, datetime):
-                value = _instant(value, tz)
-            elif isinstance(value, Decimal):
-                value = _money(value)
-            item[key] = value
-        items.append(item)
-    return items
+    return [_item(row, plan, tz) for row in rows]
 
 
 def application_list_page(

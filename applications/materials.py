@@ -22,6 +22,10 @@ from .tasks import enqueue_scan
 from .uploads import HashingFile, check_upload
 from .workflow import State
 
+# What an upload reads of the case (its state, owner and policy item's material list): the
+# case's own JSON columns and the item's rules stay in the database.
+UPLOAD_READS = ("id", "state", "enterprise_id", "district_id", "item_id", "item__id", "item__materials")
+
 
 def _state_label(state: str) -> str:
     return State(state).label if state in State.values else state
@@ -42,7 +46,7 @@ def material_upload(*, actor: User, application_id: int, kind: str, upload: Uplo
     # day is made of these requests, and the case page's joins (the policy's full text) cost
     # more than the rest of the upload's queries together.
     application = access_application_by_id(
-        user=actor, application_id=application_id, for_update=True, related=("item",)
+        user=actor, application_id=application_id, for_update=True, related=("item",), only=UPLOAD_READS
     )
     allowed, why = can_edit_application(actor, application)
     if not allowed:

@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -22,13 +21,19 @@ from common.money import yuan
 from common.timeutil import end_of_day_exclusive, local_date
 from deadlines.workdays import add_working_days
 from enterprises.models import Enterprise
-from enterprises.selectors import active_listing
 from policies.models import Round
 
+from .checks import (  # noqa: F401  (missing_materials re-exported)
+    check_complete,
+    check_not_listed,
+    deferred_extra,
+    deferred_materials,
+    missing_materials,
+)
 from .commitments import SUBMISSION_COMMITMENT
 from .declared import clean_declared
 from .materials import material_reuse, material_upload, reusable_materials  # noqa: F401  (re-exported)
-from .models import Application, ApplicationEvent, ScanStatus
+from .models import Application, ApplicationEvent
 from .notify import notify_transition
 from .permissions import ACTION_PERMISSIONS, can_edit_application
 from .rules import assess
@@ -181,83 +186,6 @@ def application_update_declared(*, actor: User, application_id: int, declared: d
     return application
 
 
-def missing_materials(application: Application, *, include_deferrable: bool = True) -> list[str]:
-    """Labels of required materials not yet uploaded (容缺 materials only if asked)."""
-    present = set(application.materials.filter(is_current=True).values_list("kind", flat=True))
-    return [
-        m["label"]
-        for m in application.item.materials
-        if m.get("required", True) and m["kind"] not in present and (include_deferrable or not m.get("deferrable"))
-    ]
-
-
-def _deferred(application: Application) -> list[str]:
-    """容缺受理: required materials the item lets the enterprise hand in after acceptance."""
-    present = set(application.materials.filter(is_current=True).values_list("kind", flat=True))
-    return [m["label"] for m in application.item.materials if m.get("deferrable") and m["kind"] not in present]
-
-
-def _deferred_extra(application_id: int) -> dict[str, Any]:
-    application = Application.objects.select_related("item").filter(pk=application_id).first()
-    deferred = _deferred(application) if application is not None else []
-    return {"deferred_materials": deferred} if deferred else {}
-
-
-def _check_complete(application: Application) -> None:
-    try:
-        application.declared = clean_declared(application.item.declared_fields, application.declared, require_all=True)
-    except ValidationError as exc:
-        raise exc
-    missing = missing_materials(application, include_deferrable=False)
-    if missing:
-        raise BadInput(f"尚缺以下必交材料：{'、'.join(missing)}。请上传后再提交。", code="materials_missing")
-    _check_scanned(application)
-
-
-SCAN_REFUSALS: dict[str, tuple[str, str]] = {
-    ScanStatus.INFECTED: (
-        "material_infected",
-        "材料“{name}”（{label}）未通过病毒扫描，不能作为申报材料。请用杀毒软件检查后重新上传该材料，再提交。",
-    ),
-    ScanStatus.ERROR: (
-        "material_scan_error",
-        "材料“{name}”（{label}）无法完成病毒扫描（可能已加密或损坏）。请另存为普通 PDF 后重新上传，再提交。",
-    ),
-    ScanStatus.PENDING: (
-        "material_unscanned",
-        "材料“{name}”（{label}）正在进行病毒扫描，尚未完成，暂不能提交。请稍后再提交；如长时间未完成，请重新上传该文件。",
-    ),
-}
-
-
-def _check_scanned(application: Application) -> None:
-    """R14: every current material must have been scanned clean; otherwise 409 naming the file
-    (infected first, then unscannable, then still pending: a scanner outage fails closed)."""
-    unscanned = list(
-        application.materials.filter(is_current=True)
-        .exclude(scan_status=ScanStatus.CLEAN)
-        .values_list("kind", "original_name", "scan_status")
-    )
-    if not unscanned:
-        return
-    labels = {m["kind"]: m["label"] for m in application.item.materials}
-    order = list(SCAN_REFUSALS)
-    kind, name, status = min(unscanned, key=lambda row: order.index(row[2]) if row[2] in order else 0)
-    code, text = SCAN_REFUSALS.get(status, SCAN_REFUSALS[ScanStatus.PENDING])
-    raise Conflict(text.format(name=name, label=labels.get(kind, kind)), code=code)
-
-
-def _check_not_listed(application: Application, what: str) -> None:
-    listing = active_listing(enterprise_id=application.enterprise_id)
-    if listing is not None:
-        until = timezone.localtime(listing.ends_at)
-        raise PermissionDenied(
-            f"贵企业已被列入失信名录（{listing.reason}，至 {until:%Y年%m月%d日}），期间不能{what}。"
-            "如已完成信用修复，请联系属地主管部门。",
-            code="credit_blocked",
-        )
-
-
 # --- the enterprise's steps --------------------------------------------------------------------
 
 
@@ -284,8 +212,8 @@ def application_submit(*, actor: User, application_id: int, commitment_signed: b
             )
         if commitment_signed is not True:
             raise BadInput("请阅读并签署承诺书后再提交。", code="commitment_required")
-        _check_not_listed(application, "申报")
-        _check_complete(application)
+        check_not_listed(application, "申报")
+        check_complete(application)
         fields = _apply_assessment(application)
         return {
             "declared": application.declared,
@@ -301,7 +229,7 @@ def application_submit(*, actor: User, application_id: int, commitment_signed: b
         action="submit",
         actor=actor,
         precheck=precheck,
-        extra={"commitment": "signed", **_deferred_extra(application_id)},
+        extra={"commitment": "signed", **deferred_extra(application_id)},
     )
     if application.item.mode == "instant":
         application = _instant_grant(application)
@@ -312,7 +240,12 @@ def _instant_grant(application: Application) -> Application:
     """即申即享: approve with the suggested amount and create the award, if nothing needs a person."""
     reasons = (application.eligibility or {}).get("reasons", [])
     automatic = application.eligibility.get("eligible") is True and all(r.get("passed") is True for r in reasons)
-    if not automatic or not application.suggested_amount or application.suggested_amount <= 0 or _deferred(application):
+    if (
+        not automatic
+        or not application.suggested_amount
+        or application.suggested_amount <= 0
+        or deferred_materials(application)
+    ):
         return application
     from awards.services import award_create_instant
 
@@ -340,8 +273,8 @@ def application_resubmit(*, actor: User, application_id: int) -> Application:
     def precheck(application: Application) -> dict[str, Any]:
         if application.supplement_deadline and timezone.now() >= application.supplement_deadline:
             raise Conflict("补正期限已过，不能再提交。", code="supplement_expired")
-        _check_not_listed(application, "申报")
-        _check_complete(application)
+        check_not_listed(application, "申报")
+        check_complete(application)
         fields = _apply_assessment(application)
         # A new wait begins: the review clock restarts from this resubmission (deadlines jobs).
         return {
@@ -420,7 +353,7 @@ def application_approve(*, actor: User, application_id: int, reason: str = "", o
     reviewer overrides it with a written reason. Errors: 409 opinions missing or disagreeing."""
 
     def precheck(application: Application) -> dict[str, Any]:
-        deferred = _deferred(application)
+        deferred = deferred_materials(application)
         if deferred:
             raise Conflict(
                 f"容缺受理的材料尚未补齐：{'、'.join(deferred)}，补齐后方可审核通过。", code="deferred_missing"
