@@ -49,11 +49,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models.base import ModelState
-from django.db.models.signals import post_init, pre_init
 
 from common.errors import DomainError
+
+from .model_rows import build, row_values
 
 logger = logging.getLogger("security")
 
@@ -308,36 +307,6 @@ def _trim(store: dict) -> None:
         store.clear()
 
 
-# --- rows ↔ instances ----------------------------------------------------------------------
-
-
-def _values(instance: Any) -> tuple:
-    return tuple(getattr(instance, f.attname) for f in instance._meta.concrete_fields)
-
-
-_plain: dict[Any, tuple[list[str], bool, int]] = {}  # model → (attnames, no init receivers, version)
-
-
-def _build(model: Any, values: tuple) -> Any:
-    """A fresh instance per request, as a query would give (its related-object caches start
-    empty). Built without Model.__init__ while no pre_init/post_init receiver listens for the
-    model (its only other work is assigning the same attributes): 2 µs instead of 15."""
-    version = len(pre_init.receivers) + len(post_init.receivers)
-    known = _plain.get(model)
-    if known is None or known[2] != version:
-        plain = not (pre_init.has_listeners(model) or post_init.has_listeners(model))
-        known = _plain[model] = ([f.attname for f in model._meta.concrete_fields], plain, version)
-    names = known[0]
-    if not known[1]:
-        return model.from_db(DEFAULT_DB_ALIAS, names, values)
-    instance = model.__new__(model)
-    instance.__dict__.update(zip(names, values, strict=True))
-    state = instance._state = ModelState()
-    state.adding = False
-    state.db = DEFAULT_DB_ALIAS
-    return instance
-
-
 # --- tokens ----------------------------------------------------------------------------------
 
 
@@ -354,8 +323,8 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
             return load(key)
         entry = t.tokens.get(key)
         if entry is not None and _fresh(entry[3]):
-            user = _build(_user_model(), entry[2])
-            token = _build(Token, entry[1])
+            user = build(_user_model(), entry[2])
+            token = build(Token, entry[1])
             token._state.fields_cache["user"] = user  # what `token.user = user` stores
             _attach_organisation(t, user)
             return user, token
@@ -373,7 +342,7 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
         t.hints[key] = token.user_id
         if tracked and user_id is not None and token.user_id == user_id and user.is_active:
             _trim(t.tokens)
-            t.tokens[key] = (user_id, _values(token), _values(user), time.monotonic())
+            t.tokens[key] = (user_id, row_values(token), row_values(user), time.monotonic())
             _attach_organisation(t, user)
         return user, token
 
@@ -408,7 +377,7 @@ def user_by_id(user_id: Any, *, load: Callable[[Any], Any]) -> Any:
             return load(user_id)
         entry = t.users.get(uid)
         if entry is not None and _fresh(entry[1]):
-            user = _build(_user_model(), entry[0])
+            user = build(_user_model(), entry[0])
             _attach_organisation(t, user)
             return user
         t.users.pop(uid, None)
@@ -420,7 +389,7 @@ def user_by_id(user_id: Any, *, load: Callable[[Any], Any]) -> Any:
         user = load(user_id)
         if user is not None and user.is_active:
             _trim(t.users)
-            t.users[uid] = (_values(user), time.monotonic())
+            t.users[uid] = (row_values(user), time.monotonic())
             _attach_organisation(t, user)
         return user
 
@@ -452,8 +421,8 @@ def _attach_organisation(t: "_Tracker", user: Any) -> None:
         if org is None:
             return
         _trim(t.orgs)
-        entry = t.orgs[org_id] = (_values(org), time.monotonic())
-    user._state.fields_cache["organisation"] = _build(model, entry[0])
+        entry = t.orgs[org_id] = (row_values(org), time.monotonic())
+    user._state.fields_cache["organisation"] = build(model, entry[0])
 
 
 def _organisation_model() -> Any:

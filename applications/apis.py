@@ -41,7 +41,8 @@ class ApplicationFilter(django_filters.FilterSet):
         fields = ["state", "round", "district", "policy"]
 
 
-_FILTER_FIELDS = {"state": "state", "round": "round_id", "district": "district_id", "policy": "item_id"}
+# The FilterSet's own names and columns: the quick path below cannot drift from it.
+_FILTER_FIELDS = {name: f.field_name for name, f in ApplicationFilter.base_filters.items()}
 
 
 def _plain_filters(params: Any) -> dict[str, Any] | None:

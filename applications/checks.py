@@ -10,11 +10,30 @@ from typing import Any
 
 from django.utils import timezone
 
-from common.errors import BadInput, Conflict, PermissionDenied
+from accounts.models import User
+from common.errors import BadInput, Conflict, InvalidTransition, PermissionDenied
 from enterprises.selectors import active_listing
 
 from .declared import clean_declared
 from .models import Application, ScanStatus
+from .permissions import can_edit_application
+from .workflow import State
+
+EDITABLE = (State.DRAFT, State.RETURNED)
+
+
+def state_label(state: str) -> str:
+    return State(state).label if state in State.values else state
+
+
+def check_editable(actor: User, application: Application, what: str, *, also: bool = False) -> None:
+    """The enterprise user of the case may change it (403 otherwise) and the case is a draft or
+    returned, or `also` allows it (a late 容缺 material); 409 naming the state and `what` else."""
+    allowed, why = can_edit_application(actor, application)
+    if not allowed:
+        raise PermissionDenied(why)
+    if application.state not in EDITABLE and not also:
+        raise InvalidTransition(f"申报件当前状态为“{state_label(application.state)}”，不能{what}。")
 
 
 def missing_materials(application: Application, *, include_deferrable: bool = True) -> list[str]:

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.db.models import Max, Q, Sum
 
 from accounts.models import User
-from common.errors import BadInput, InvalidTransition, NotFound, PermissionDenied
+from common.errors import BadInput, NotFound
 
+from .checks import check_editable
 from .models import Application, Material, ScanStatus
-from .permissions import can_edit_application
 from .selectors import access_application_by_id
 from .tasks import enqueue_scan
 from .uploads import HashingFile, check_upload
@@ -25,10 +25,6 @@ from .workflow import State
 # What an upload reads of the case (its state, owner and policy item's material list): the
 # case's own JSON columns and the item's rules stay in the database.
 UPLOAD_READS = ("id", "state", "enterprise_id", "district_id", "item_id", "item__id", "item__materials")
-
-
-def _state_label(state: str) -> str:
-    return State(state).label if state in State.values else state
 
 
 @transaction.atomic
@@ -48,15 +44,11 @@ def material_upload(*, actor: User, application_id: int, kind: str, upload: Uplo
     application = access_application_by_id(
         user=actor, application_id=application_id, for_update=True, related=("item",), only=UPLOAD_READS
     )
-    allowed, why = can_edit_application(actor, application)
-    if not allowed:
-        raise PermissionDenied(why)
     kinds = {m["kind"]: m for m in application.item.materials}
     late_deferrable = application.state in (State.SUBMITTED, State.DISTRICT_REVIEW) and kinds.get(kind, {}).get(
         "deferrable"
     )
-    if application.state not in (State.DRAFT, State.RETURNED) and not late_deferrable:
-        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能上传材料。")
+    check_editable(actor, application, "上传材料", also=bool(late_deferrable))
     if kind not in kinds:
         raise BadInput(
             f"“{kind}”不在本事项的申报材料清单中。可上传：{'、'.join(m['label'] for m in kinds.values())}。",
@@ -100,11 +92,7 @@ def material_reuse(*, actor: User, application_id: int, kind: str, source_materi
     (营业执照, a year's statements) instead of uploading it again. The new version points at the
     same stored file. Errors: 404 a material that is not the enterprise's, 400 wrong kind."""
     application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
-    allowed, why = can_edit_application(actor, application)
-    if not allowed:
-        raise PermissionDenied(why)
-    if application.state not in (State.DRAFT, State.RETURNED):
-        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能更换材料。")
+    check_editable(actor, application, "更换材料")
     if kind not in {m["kind"] for m in application.item.materials}:
         raise BadInput(f"“{kind}”不在本事项的申报材料清单中。", code="bad_kind")
     source = Material.objects.filter(

@@ -25,26 +25,24 @@ from policies.models import Round
 
 from .checks import (  # noqa: F401  (missing_materials re-exported)
     check_complete,
+    check_editable,
     check_not_listed,
     deferred_extra,
     deferred_materials,
     missing_materials,
+    state_label,
 )
 from .commitments import SUBMISSION_COMMITMENT
 from .declared import clean_declared
 from .materials import material_reuse, material_upload, reusable_materials  # noqa: F401  (re-exported)
 from .models import Application, ApplicationEvent
 from .notify import notify_transition
-from .permissions import ACTION_PERMISSIONS, can_edit_application
+from .permissions import ACTION_PERMISSIONS
 from .rules import assess
 from .selectors import access_application_by_id
 from .workflow import SYSTEM, TRANSITIONS, State
 
 Precheck = Callable[[Application], dict[str, Any] | None]
-
-
-def _state_label(state: str) -> str:
-    return State(state).label if state in State.values else state
 
 
 def _record(
@@ -98,7 +96,7 @@ def application_transition(
             raise PermissionDenied(why)
     if application.state not in transition.sources:
         raise InvalidTransition(
-            f"申报件当前状态为“{_state_label(application.state)}”，不能执行“{transition.label}”。", code="invalid_state"
+            f"申报件当前状态为“{state_label(application.state)}”，不能执行“{transition.label}”。", code="invalid_state"
         )
     reason = (reason or "").strip()
     if transition.needs_reason and not reason:
@@ -174,11 +172,7 @@ def application_update_declared(*, actor: User, application_id: int, declared: d
     """Change the declared figures of a draft or a returned case; eligibility and the suggested
     amount are recomputed at once. Errors: 404, 403, 409 wrong state, 400 bad figures."""
     application = access_application_by_id(user=actor, application_id=application_id, for_update=True)
-    allowed, why = can_edit_application(actor, application)
-    if not allowed:
-        raise PermissionDenied(why)
-    if application.state not in (State.DRAFT, State.RETURNED):
-        raise InvalidTransition(f"申报件当前状态为“{_state_label(application.state)}”，不能修改申报数据。")
+    check_editable(actor, application, "修改申报数据")
     merged = {**application.declared, **declared}
     application.declared = clean_declared(application.item.declared_fields, merged, require_all=False)
     fields = _apply_assessment(application)
