@@ -338,6 +338,18 @@ def authenticate_token(key: str, *, load: Callable[[str], Loaded]) -> Loaded:
             except Exception as exc:
                 t.fail(exc)
         user, token = load(key)
+        if user_id is None and user.is_active:
+            # The first request with this key in this process: its user is known only now. The
+            # epoch is read, then the rows once more, so what is kept was read after its epoch
+            # as on the path above: one more query now instead of a second miss next request
+            # (a client's requests come in runs: draft, three uploads, submit).
+            try:
+                t.read_epoch(token.user_id)
+                user_id, tracked = token.user_id, True
+            except Exception as exc:
+                t.fail(exc)
+            if tracked:
+                user, token = load(key)
         _trim(t.hints)
         t.hints[key] = token.user_id
         if tracked and user_id is not None and token.user_id == user_id and user.is_active:

@@ -25,7 +25,13 @@ from security.ratelimit import rate_limited
 from . import fastlist, services
 from .models import Application
 from .selectors import access_application_by_id, application_history, application_list
-from .serializers import ApplicationDetailOutput, ApplicationOutput, EventOutput, MaterialOutput
+from .serializers import (
+    ApplicationDetailOutput,
+    ApplicationOutput,
+    EventOutput,
+    MaterialOutput,
+    material_output,
+)
 from .uploads import body_upload
 from .workflow import State
 
@@ -263,7 +269,7 @@ class MaterialUploadApi(APIView):
             )
         finally:
             upload.close()  # a spooled body moved into storage is gone: close() knows (Django's own uploads too)
-        return Response(MaterialOutput(material).data, status=status.HTTP_201_CREATED)
+        return Response(material_output(material), status=status.HTTP_201_CREATED)
 
 
 class MaterialReuseApi(APIView):

@@ -7,10 +7,13 @@ not exist and one the user may not see (SPEC §9: 404, not 403).
 
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
 from common.errors import NotFound
+from common.pgbackend import statement_cursor
+from common.sql import column
 from policies.models import PolicyItem
 
 from .models import Application, ApplicationEvent
@@ -87,6 +90,74 @@ def access_application_by_id(
     application = qs.filter(pk=pk).first()
     if application is None:
         raise NotFound()
+    return application
+
+
+# --- the upload's own read (issue #9, P5) ------------------------------------------------------
+
+_UPLOAD_SQL: dict[str, str] = {}
+
+
+def _upload_sql(vendor_locks: bool) -> str:
+    """The statement of access_application_for_upload, written once per process from the models'
+    own table and column names."""
+    key = "lock" if vendor_locks else "plain"
+    if key not in _UPLOAD_SQL:
+        app, item = Application._meta, PolicyItem._meta
+        a = {f: column(Application, f) for f in ("id", "state", "enterprise", "district", "item")}
+        _UPLOAD_SQL[key] = (
+            f'SELECT a."{a["id"]}", a."{a["state"]}", a."{a["enterprise"]}", a."{a["district"]}", '
+            f'a."{a["item"]}", i."{column(PolicyItem, "materials")}" '
+            f'FROM "{app.db_table}" a INNER JOIN "{item.db_table}" i ON i."{item.pk.column}" = a."{a["item"]}" '
+            f'WHERE a."{a["id"]}" = %s AND a."{a["enterprise"]}" = %s' + (" FOR UPDATE OF a" if vendor_locks else "")
+        )
+    return _UPLOAD_SQL[key]
+
+
+def _from_row(model: Any, db: str, loaded: dict[str, Any]) -> Any:
+    """An instance with only `loaded` read (the rest deferred), as `.only()` gives: from_db takes
+    the values in the model's field order."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in loaded]
+    return model.from_db(db, names, [loaded[n] for n in names])
+
+
+def access_application_for_upload(*, user: User, application_id: Any) -> Application:
+    """`access_application_by_id(for_update=True, related=("item",), only=("id", "state",
+    "enterprise_id", "district_id", "item_id", "item__materials"))`, the same answer (NotFound for
+    a missing case and for one not the user's), for the upload of a material: the last day's
+    burst is made of these requests, and the ORM's compiling of that query cost more than the
+    database's answer (≈ 0.4 ms of the 8 ms upload).
+
+    An active enterprise user's case is read by one fixed statement (the case row locked, its
+    policy item's material list joined), which is exactly application_queryset_for's scope for
+    that role (`enterprise_id` = the user's); any other user goes through access_application_by_id
+    itself. tests/perf/test_upload_path.py holds the two to the same answers. Call inside a
+    transaction (the lock lasts until it ends)."""
+    if not (user.is_authenticated and user.is_active and user.role == Role.ENTERPRISE and user.enterprise_id):
+        return access_application_by_id(
+            user=user,
+            application_id=application_id,
+            for_update=True,
+            related=("item",),
+            only=("id", "state", "enterprise_id", "district_id", "item_id", "item__id", "item__materials"),
+        )
+    try:
+        pk = int(application_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    db = router.db_for_write(Application)
+    connection = connections[db]
+    with statement_cursor(connection) as cursor:
+        cursor.execute(_upload_sql(connection.features.has_select_for_update), [pk, int(user.enterprise_id)])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    materials = PolicyItem._meta.get_field("materials").from_db_value(row[5], None, connection)  # type: ignore[union-attr, arg-type]
+    application = _from_row(
+        Application, db, dict(zip(("id", "state", "enterprise_id", "district_id", "item_id"), row[:5], strict=True))
+    )
+    item = _from_row(PolicyItem, db, {"id": row[4], "materials": materials})
+    Application._meta.get_field("item").set_cached_value(application, item)  # type: ignore[union-attr]
     return application
 
 

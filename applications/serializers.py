@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from .models import Application, ApplicationEvent, Material
@@ -24,6 +26,27 @@ class MaterialOutput(serializers.ModelSerializer):
 
     def get_download_url(self, obj: Material) -> str:
         return f"/applications/{obj.application_id}/materials/{obj.pk}/download/"
+
+
+_CREATED_AT = serializers.DateTimeField()
+
+
+def material_output(material: Material) -> dict[str, Any]:
+    """MaterialOutput(material).data, written out: the upload's answer (issue #9, P5), where
+    building the ModelSerializer's fields cost 0.3 ms a request. Same keys, order and values
+    (tests/perf/test_upload_path.py compares the two)."""
+    return {
+        "id": material.pk,
+        "kind": material.kind,
+        "version": material.version,
+        "is_current": material.is_current,
+        "original_name": material.original_name,
+        "content_type": material.content_type,
+        "size": material.size,
+        "sha256": material.sha256,
+        "created_at": _CREATED_AT.to_representation(material.created_at),
+        "download_url": f"/applications/{material.application_id}/materials/{material.pk}/download/",
+    }
 
 
 class ApplicationOutput(serializers.ModelSerializer):

@@ -11,9 +11,11 @@ unscanned file blocks submission). Every other enterprise sends each file as a m
 form (the portal's form), the others as the request body itself (`?kind=`, Content-Disposition:
 no multipart parsing). Each upload (A) is followed, by the same client, by the same body sent
 to /__bare/upload/ (B), so both sides meet the same load of the burst (the other clients, the
-scan worker, PostgreSQL): A B A B … request by request (RELIABILITY B4). bench/wsgi.py files the
-timings as upload/stub and upload-raw/stub-raw. The enterprises run in `groups` (a progress
-and timing unit).
+scan worker, PostgreSQL): A B A B … request by request (RELIABILITY B4). After B comes C, the
+same body to /__bare/upload-checked/: the work the P5 target counts in the upload (magic check,
+SHA-256, one row, a scan enqueued) on the bare parts, the floor of that work (`P5-floor`).
+bench/wsgi.py files the timings as upload/stub/floor and upload-raw/stub-raw/floor-raw. The
+enterprises run in `groups` (a progress and timing unit).
 
 Afterwards the database is checked (every flow gave exactly one submitted application, no
 enterprise has two) and the burst's applications, materials, history and files are removed, so
@@ -333,6 +335,7 @@ def run(
     users = burst_users(enterprises, round_.pk)
     pdf = make_pdf(pdf_size)
     media_root = tempfile.mkdtemp(prefix="bench-p5-media-")
+    _floor_scratch(create=True)
     server = Server(workers=workers, media_root=media_root, pin=pin)
     scanner = ScanWorker(media_root=media_root)
     scan_waits: list[float] = []
@@ -371,6 +374,7 @@ def run(
                     expect=201,
                 )
                 stub((kind, raw))  # B right after A, under the same load
+                floor((kind, raw))  # C: the target's own work on the bare parts (P5-floor)
             scan_waits.append(wait_scanned(draft["id"]))
             client.request(
                 "submit",
@@ -394,9 +398,21 @@ def run(
                 "stub-raw" if job[1] else "stub", "POST", "/__bare/upload/", body=body, headers=headers, expect=201
             )
 
+        def floor(job: tuple[str, bool]) -> None:
+            body, headers = upload_body(*job)
+            client.request(
+                "floor-raw" if job[1] else "floor",
+                "POST",
+                "/__bare/upload-checked/",
+                body=body,
+                headers=headers,
+                expect=201,
+            )
+
         # warm-up: every worker imports the views and opens its connection (stub + a GET of the API)
         for i in range(workers * 2):
             stub((kinds[0], i % 2 == 1))
+            floor((kinds[0], i % 2 == 1))
             client.request(
                 "warm",
                 "GET",
@@ -427,6 +443,7 @@ def run(
     db = check_database(round_.pk, len(users))
     removed = cleanup(round_.pk)
     drop_audit_after(mark)
+    floor_rows = _floor_scratch(create=False)
     shutil.rmtree(media_root, ignore_errors=True)
     return {
         "latencies": dict(tally.latencies),
@@ -446,7 +463,29 @@ def run(
         "concurrency": concurrency,
         "workers": workers,
         "pdf_size": len(pdf),
+        "floor_rows": floor_rows,
     }
+
+
+def _floor_scratch(*, create: bool) -> int:
+    """Make (empty) or drop the floor's scratch table and message list; returns the rows the
+    floor wrote (0 on create)."""
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    from bench.views import FLOOR_QUEUE, FLOOR_TABLE, floor_table_sql
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(FLOOR_QUEUE)
+    with connection.cursor() as cur:
+        if create:
+            cur.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+            cur.execute(floor_table_sql())
+            return 0
+        cur.execute(f"SELECT count(*) FROM {FLOOR_TABLE}")
+        rows = cur.fetchone()[0]
+        cur.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+        return int(rows)
 
 
 def _http_floors(port: int, token: str, *, reps: int) -> dict[str, list[float]]:

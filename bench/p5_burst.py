@@ -64,6 +64,36 @@ def p5(self) -> None:
                 f"{fmt_seconds(raw.p('b', 99))};",
             )
         )
+    if srv.get("floor") and srv.get("stub"):
+        for suffix in ("", "-raw"):
+            up, stub, floor = srv.get("upload" + suffix), srv.get("stub" + suffix), srv.get("floor" + suffix)
+            if not (up and stub and floor):
+                continue
+            body = "multipart" if not suffix else "raw body"
+            fl = Samples(a=[floor], b=[stub])
+            self.add(
+                Row(
+                    "P5-floor" + suffix,
+                    f"the target's own work on bare parts (magic, SHA-256, 1 row, enqueue) vs the stub, {body}",
+                    portal=fmt_seconds(fl.p("a", 50)),
+                    baseline=fmt_seconds(fl.p("b", 50)),
+                    ratio=fl.ratio(),
+                    ok=None,
+                    note="what P5 ≤ 1.5 leaves for everything else (authentication, access, quota, ORM);",
+                )
+            )
+            vs = Samples(a=[up], b=[floor])
+            self.add(
+                Row(
+                    "P5-vs-floor" + suffix,
+                    f"upload vs that floor, {body}",
+                    portal=fmt_seconds(vs.p("a", 50)),
+                    baseline=fmt_seconds(vs.p("b", 50)),
+                    ratio=vs.ratio(),
+                    ok=None,
+                    note=f"floor rows written {result.get('floor_rows', 0)};",
+                )
+            )
     self.add(
         Row(
             "P5-p99",

@@ -12,9 +12,13 @@ Bare side (MIDDLEWARE = [], bench/bare_urls.py):
 - `bare_sql`: runs a given SQL statement on a plain psycopg connection and dumps the rows as
   JSON (L2); the statement is registered by the benchmark (`register_sql`), captured from the
   portal's own request so it is the portal's exact SQL;
-- `bare_upload`: streams the request body to a file and answers 201 (P5's floor).
+- `bare_upload`: streams the request body to a file and answers 201 (P5's stub, RELIABILITY P6);
+- `bare_upload_checked`: the same plus only what the P5 target says the upload must do
+  (magic check, SHA-256, one database row, a scan enqueued), with the bare parts: the floor of
+  that work on this machine (`P5-floor`), so the portal's distance from it is measured too.
 """
 
+import hashlib
 import json
 import os
 import tempfile
@@ -159,3 +163,56 @@ def bare_upload(request: HttpRequest) -> JsonResponse:
             size += len(chunk)
     os.unlink(out.name)  # the floor writes the bytes; keeping 200 MB of stubs helps nobody
     return JsonResponse({"size": size}, status=201)
+
+
+FLOOR_TABLE = "bench_upload_floor"
+FLOOR_QUEUE = "bench:upload-floor-scan"
+_redis: Any = None
+
+
+def floor_table_sql() -> str:
+    """The scratch table of `bare_upload_checked` (made and dropped by bench/burst.py)."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id bigserial PRIMARY KEY, name text NOT NULL, "
+        "size bigint NOT NULL, sha256 char(64) NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
+    )
+
+
+def bare_upload_checked(request: HttpRequest) -> JsonResponse:
+    """What RELIABILITY P6 counts in the upload ("magic check, SHA-256, DB row and scan enqueue
+    included"), done with the bare parts and nothing else: no middleware, authentication, access
+    check, quota or ORM. The body streams to disk through SHA-256; the first chunk must hold the
+    PDF magic (a multipart body: within its first 4 KiB, after the part's headers); one INSERT
+    on a plain autocommit psycopg connection; one LPUSH of a small JSON message to the broker's
+    Redis. 201 with the id and digest; 400 when the magic is missing (nothing kept)."""
+    global _redis
+    directory = settings.MEDIA_ROOT
+    os.makedirs(directory, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    with tempfile.NamedTemporaryFile(dir=directory, prefix="floor-", delete=False) as out:
+        while chunk := request.read(64 * 1024):
+            if not head:
+                head = chunk[:4096]
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+    name = out.name
+    if b"%PDF-" not in head:
+        os.unlink(name)
+        return JsonResponse({"detail": "not a PDF"}, status=400)
+    sha256 = digest.hexdigest()
+    with raw_connection().cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {FLOOR_TABLE} (name, size, sha256) VALUES (%s, %s, %s) RETURNING id".encode(),
+            [name, size, sha256],
+        )
+        row_id = cur.fetchone()[0]  # type: ignore[index]
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    _redis.lpush(FLOOR_QUEUE, json.dumps({"id": row_id, "path": name}))
+    os.unlink(name)  # as the stub: the bytes were written; the benchmark keeps none of them
+    return JsonResponse({"id": row_id, "sha256": sha256, "size": size}, status=201)

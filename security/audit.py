@@ -10,7 +10,8 @@ variable:
 
 The label lives in two places: in this thread (`_local`), and in the session of the thread's
 open database connection (`set_config(..., false)`, session-level, because requests run in
-autocommit and each service opens its own transaction). A connection opened later, e.g. after
+autocommit and each service opens its own transaction). A label the session is known to hold
+(written in autocommit on this very connection) is not written again. A connection opened later, e.g. after
 Celery's Django fixup or CONN_MAX_AGE closed the old one in the middle of a task, gets the
 thread's label from `apply_to_new_connection` (a `connection_created` receiver, connected in
 security/signals.py), so the label cannot be lost between the task's start and its writes. The
@@ -51,6 +52,15 @@ def thread_actor() -> str:
 def _write(conn: Any, label: str) -> None:
     with conn.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, label])
+    # What the session now holds, trusted only when written outside a transaction: a rollback
+    # takes back a set_config made inside one, even a session-level one.
+    conn._audit_label = None if conn.in_atomic_block else (conn.connection, label)
+
+
+def _holds(conn: Any, label: str) -> bool:
+    """The open connection's session already holds `label` (written by _write in autocommit):
+    writing it again would cost a round trip and change nothing (issue #9, P5)."""
+    return getattr(conn, "_audit_label", None) == (conn.connection, label) and not conn.in_atomic_block
 
 
 def set_actor(label: str) -> None:
@@ -58,14 +68,14 @@ def set_actor(label: str) -> None:
     connection it opens later. Errors: the database's, if the open connection is broken."""
     label = label[:MAX_LENGTH]
     _local.label = label
-    if connection.vendor == "postgresql" and connection.connection is not None:
+    if connection.vendor == "postgresql" and connection.connection is not None and not _holds(connection, label):
         _write(connection, label)
 
 
 def reset_actor() -> None:
     """Forget the actor; never raises (the connection may be gone after a database outage)."""
     _local.label = ""
-    if connection.vendor != "postgresql" or connection.connection is None:
+    if connection.vendor != "postgresql" or connection.connection is None or _holds(connection, ""):
         return
     with suppress(Exception):  # a broken connection is closed by Django at the end of the request
         _write(connection, "")

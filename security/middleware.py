@@ -133,7 +133,8 @@ class AuditActorMiddleware:
     """Sets `app.actor` for requests that may write (not GET/HEAD/OPTIONS) and resets it after.
 
     API calls authenticated by token are named by security.authentication, which runs later
-    inside the view and overrides the value set here."""
+    inside the view, before anything is written: for them nothing is set here (the session
+    holds "" from the last reset until the token is accepted; a refused token writes nothing)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -141,7 +142,8 @@ class AuditActorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method in SAFE_METHODS:
             return self.get_response(request)
-        set_actor(actor_label(getattr(request, "user", None)))
+        if not request.META.get("HTTP_AUTHORIZATION", "").startswith("Token "):
+            set_actor(actor_label(getattr(request, "user", None)))
         try:
             return self.get_response(request)
         finally:

@@ -58,7 +58,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         """A Django cursor (logged, wrapped, health-checked like connection.cursor()) over a
         plain psycopg cursor, whose statements are prepared after DB_PREPARE_THRESHOLD runs of
         the same text. Send it whole literal statements (ops.compose_sql), never parameters:
-        a prepared statement with parameters may get a generic plan. Who calls: fastlist."""
+        a prepared statement with parameters may get a generic plan, unless its plan cannot
+        depend on the values (key equality: `statement_cursor` in this package). Who calls:
+        fastlist, statement_cursor."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:

@@ -117,6 +117,19 @@ def test_a_hit_reads_no_row_and_deactivation_in_another_process_is_refused_next(
     assert worker.get(token)["status"] == 401
 
 
+def test_a_new_key_is_kept_from_its_first_request(worker):
+    """The first request with a key reads the token twice (once to learn its user, once after
+    reading the user's epoch); the second is a hit, and a revocation is still seen next."""
+    user, token = make_user("p1_first_request")
+    first = worker.get(token)
+    assert first["status"] == 200 and first["queries"] == 2
+    assert worker.get(token)["queries"] == 0
+    user.is_active = False
+    user.save()
+    assert worker.get(token)["status"] == 401
+    assert worker.get(token)["status"] == 401  # and never kept while refused
+
+
 def test_a_token_deleted_in_another_process_is_refused_next(worker):
     from rest_framework.authtoken.models import Token
 

@@ -107,7 +107,7 @@ def test_storage_failure_during_upload_leaves_no_row_and_no_file(demo, monkeypat
     )
     media = Path(settings.MEDIA_ROOT) / "materials" / str(draft.pk)
     before = set(media.glob("*")) if media.exists() else set()  # ids repeat on SQLite, the media dir stays
-    monkeypatch.setattr(Material, "save", boom)
+    monkeypatch.setattr("applications.materials.insert_instance", boom)  # the row's INSERT fails
     client = Client(raise_request_exception=False)
     client.force_login(demo.users["ent_a"])
     response = client.post(
