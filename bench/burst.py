@@ -13,9 +13,11 @@ no multipart parsing). Each upload (A) is followed, by the same client, by the s
 to /__bare/upload/ (B), so both sides meet the same load of the burst (the other clients, the
 scan worker, PostgreSQL): A B A B … request by request (RELIABILITY B4). After B comes C, the
 same body to /__bare/upload-checked/: the work the P5 target counts in the upload (magic check,
-SHA-256, one row, a scan enqueued) on the bare parts, the floor of that work (`P5-floor`).
-bench/wsgi.py files the timings as upload/stub/floor and upload-raw/stub-raw/floor-raw. The
-enterprises run in `groups` (a progress and timing unit).
+SHA-256, one row, a scan enqueued) on the bare parts, the floor of that work (`P5-floor`); then
+D, the same work behind the portal's middleware, token authentication and DRF, by the same
+enterprise (/api/__bench/upload-floor/, `P5-stack`). bench/wsgi.py files the timings as
+upload/stub/floor/stack and the same with -raw. The enterprises run in `groups` (a progress and
+timing unit).
 
 Afterwards the database is checked (every flow gave exactly one submitted application, no
 enterprise has two) and the burst's applications, materials, history and files are removed, so
@@ -375,6 +377,7 @@ def run(
                 )
                 stub((kind, raw))  # B right after A, under the same load
                 floor((kind, raw))  # C: the target's own work on the bare parts (P5-floor)
+                floor((kind, raw), auth)  # D: the same behind the portal's stack (P5-stack)
             scan_waits.append(wait_scanned(draft["id"]))
             client.request(
                 "submit",
@@ -398,14 +401,15 @@ def run(
                 "stub-raw" if job[1] else "stub", "POST", "/__bare/upload/", body=body, headers=headers, expect=201
             )
 
-        def floor(job: tuple[str, bool]) -> None:
+        def floor(job: tuple[str, bool], auth: dict[str, str] | None = None) -> None:
             body, headers = upload_body(*job)
+            kind = "stack" if auth else "floor"
             client.request(
-                "floor-raw" if job[1] else "floor",
+                kind + "-raw" if job[1] else kind,
                 "POST",
-                "/__bare/upload-checked/",
+                "/api/__bench/upload-floor/" if auth else "/__bare/upload-checked/",
                 body=body,
-                headers=headers,
+                headers={**headers, **(auth or {})},
                 expect=201,
             )
 
@@ -413,6 +417,7 @@ def run(
         for i in range(workers * 2):
             stub((kinds[0], i % 2 == 1))
             floor((kinds[0], i % 2 == 1))
+            floor((kinds[0], i % 2 == 1), {"Authorization": f"Token {users[0][1]}"})
             client.request(
                 "warm",
                 "GET",

@@ -64,36 +64,31 @@ def p5(self) -> None:
                 f"{fmt_seconds(raw.p('b', 99))};",
             )
         )
-    if srv.get("floor") and srv.get("stub"):
-        for suffix in ("", "-raw"):
-            up, stub, floor = srv.get("upload" + suffix), srv.get("stub" + suffix), srv.get("floor" + suffix)
-            if not (up and stub and floor):
-                continue
-            body = "multipart" if not suffix else "raw body"
-            fl = Samples(a=[floor], b=[stub])
-            self.add(
-                Row(
-                    "P5-floor" + suffix,
-                    f"the target's own work on bare parts (magic, SHA-256, 1 row, enqueue) vs the stub, {body}",
-                    portal=fmt_seconds(fl.p("a", 50)),
-                    baseline=fmt_seconds(fl.p("b", 50)),
-                    ratio=fl.ratio(),
-                    ok=None,
-                    note="what P5 ≤ 1.5 leaves for everything else (authentication, access, quota, ORM);",
+    # Where the budget goes: stub → the target's own work on bare parts (floor) → the same work
+    # behind the portal's middleware, authentication and DRF (stack) → the upload itself.
+    for suffix in ("", "-raw"):
+        body = "multipart" if not suffix else "raw body"
+        up, stub = srv.get("upload" + suffix), srv.get("stub" + suffix)
+        floor, stack = srv.get("floor" + suffix), srv.get("stack" + suffix)
+        steps = [
+            ("P5-floor", "the target's own work (magic, SHA-256, 1 row, enqueue) on bare parts vs stub", floor, stub),
+            ("P5-stack", "that work behind the portal's middleware, token auth and DRF vs the stub", stack, stub),
+            ("P5-domain", "the upload vs that (its access, quota, version, transaction, Celery)", up, stack),
+        ]
+        for row_id, text, a_side, b_side in steps:
+            if a_side and b_side:
+                step = Samples(a=[a_side], b=[b_side])
+                self.add(
+                    Row(
+                        row_id + suffix,
+                        f"{text}, {body}",
+                        portal=fmt_seconds(step.p("a", 50)),
+                        baseline=fmt_seconds(step.p("b", 50)),
+                        ratio=step.ratio(),
+                        ok=None,
+                        note=f"worker time; floor rows {result.get('floor_rows', 0)};" if row_id == "P5-floor" else "",
+                    )
                 )
-            )
-            vs = Samples(a=[up], b=[floor])
-            self.add(
-                Row(
-                    "P5-vs-floor" + suffix,
-                    f"upload vs that floor, {body}",
-                    portal=fmt_seconds(vs.p("a", 50)),
-                    baseline=fmt_seconds(vs.p("b", 50)),
-                    ratio=vs.ratio(),
-                    ok=None,
-                    note=f"floor rows written {result.get('floor_rows', 0)};",
-                )
-            )
     self.add(
         Row(
             "P5-p99",

@@ -15,7 +15,9 @@ Bare side (MIDDLEWARE = [], bench/bare_urls.py):
 - `bare_upload`: streams the request body to a file and answers 201 (P5's stub, RELIABILITY P6);
 - `bare_upload_checked`: the same plus only what the P5 target says the upload must do
   (magic check, SHA-256, one database row, a scan enqueued), with the bare parts: the floor of
-  that work on this machine (`P5-floor`), so the portal's distance from it is measured too.
+  that work on this machine (`P5-floor`), so the portal's distance from it is measured too;
+  `StackUploadFloorApi` (portal side) does that same work behind the portal's middleware,
+  authentication and DRF (`P5-stack`).
 """
 
 import hashlib
@@ -178,13 +180,8 @@ def floor_table_sql() -> str:
     )
 
 
-def bare_upload_checked(request: HttpRequest) -> JsonResponse:
-    """What RELIABILITY P6 counts in the upload ("magic check, SHA-256, DB row and scan enqueue
-    included"), done with the bare parts and nothing else: no middleware, authentication, access
-    check, quota or ORM. The body streams to disk through SHA-256; the first chunk must hold the
-    PDF magic (a multipart body: within its first 4 KiB, after the part's headers); one INSERT
-    on a plain autocommit psycopg connection; one LPUSH of a small JSON message to the broker's
-    Redis. 201 with the id and digest; 400 when the magic is missing (nothing kept)."""
+def _store_checked(read: Any) -> tuple[int, dict[str, Any]]:
+    """The floor's work on a body read by `read(n)`: (status, answer). See bare_upload_checked."""
     global _redis
     directory = settings.MEDIA_ROOT
     os.makedirs(directory, exist_ok=True)
@@ -192,7 +189,7 @@ def bare_upload_checked(request: HttpRequest) -> JsonResponse:
     size = 0
     head = b""
     with tempfile.NamedTemporaryFile(dir=directory, prefix="floor-", delete=False) as out:
-        while chunk := request.read(64 * 1024):
+        while chunk := read(64 * 1024):
             if not head:
                 head = chunk[:4096]
             digest.update(chunk)
@@ -201,7 +198,7 @@ def bare_upload_checked(request: HttpRequest) -> JsonResponse:
     name = out.name
     if b"%PDF-" not in head:
         os.unlink(name)
-        return JsonResponse({"detail": "not a PDF"}, status=400)
+        return 400, {"detail": "not a PDF"}
     sha256 = digest.hexdigest()
     with raw_connection().cursor() as cur:
         cur.execute(
@@ -215,4 +212,26 @@ def bare_upload_checked(request: HttpRequest) -> JsonResponse:
         _redis = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     _redis.lpush(FLOOR_QUEUE, json.dumps({"id": row_id, "path": name}))
     os.unlink(name)  # as the stub: the bytes were written; the benchmark keeps none of them
-    return JsonResponse({"id": row_id, "sha256": sha256, "size": size}, status=201)
+    return 201, {"id": row_id, "sha256": sha256, "size": size}
+
+
+def bare_upload_checked(request: HttpRequest) -> JsonResponse:
+    """What RELIABILITY P6 counts in the upload ("magic check, SHA-256, DB row and scan enqueue
+    included"), done with the bare parts and nothing else: no middleware, authentication, access
+    check, quota or ORM. The body streams to disk through SHA-256; the first chunk must hold the
+    PDF magic (a multipart body: within its first 4 KiB, after the part's headers); one INSERT
+    on a plain autocommit psycopg connection; one LPUSH of a small JSON message to the broker's
+    Redis. 201 with the id and digest; 400 when the magic is missing (nothing kept)."""
+    status, answer = _store_checked(request.read)
+    return JsonResponse(answer, status=status)
+
+
+class StackUploadFloorApi(APIView):
+    """The same work as bare_upload_checked behind the portal's stack: the production middleware,
+    DRF's dispatch, the project's authentication (the API token from memory) and permission, a
+    DRF Response. Nothing of the upload's own logic (no parsing of the form, access read, quota,
+    version, ORM transaction, Celery): the portal's upload minus this is what the domain costs."""
+
+    def post(self, request: Request) -> Response:
+        status, answer = _store_checked(request._request.read)
+        return Response(answer, status=status)

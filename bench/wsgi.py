@@ -29,6 +29,7 @@ _KINDS = [
     (re.compile(r"^/api/v1/applications/$"), "create"),
     (re.compile(r"^/__bare/upload/$"), "stub"),
     (re.compile(r"^/__bare/upload-checked/$"), "floor"),
+    (re.compile(r"^/api/__bench/upload-floor/$"), "stack"),
 ]
 
 
@@ -52,7 +53,7 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     elapsed = time.perf_counter() - t0
     path = environ.get("PATH_INFO", "")
     kind = next((k for pattern, k in _KINDS if pattern.match(path)), "other")
-    if kind in ("upload", "stub", "floor") and not environ.get("CONTENT_TYPE", "").startswith("multipart/"):
+    if kind in ("upload", "stub", "floor", "stack") and not environ.get("CONTENT_TYPE", "").startswith("multipart/"):
         kind += "-raw"  # the file itself as the body (no multipart)
     with open(f"{_TIMINGS}.{os.getpid()}", "a") as out:
         out.write(f"{kind} {elapsed:.6f}\n")
