@@ -1,33 +1,46 @@
 """Who is acting, told to PostgreSQL so the audit triggers can record it.
 
 The triggers of security/migrations/0001_initial.py write `current_setting('app.actor', true)`
-into security_auditlog.actor (`db:<role>` when it is empty). This module sets that session
-variable:
-- per request: security.middleware.AuditActorMiddleware (session users) and
-  security.authentication.AuditTokenAuthentication (API tokens);
-- per Celery task: security.signals (task_prerun / task_postrun), `task:<name>:<id>`;
-- around any other code (commands, jobs): `with audit_actor("system:deadlines"): ...`.
+into security_auditlog.actor (`db:<role>` when it is empty). This module keeps that setting
+equal to the acting thread's label for every statement the thread runs:
+- the label is set per request: security.middleware.AuditActorMiddleware (session users) and
+  security.authentication.AuditTokenAuthentication (API tokens); per Celery task:
+  security.signals (task_prerun / task_postrun), `task:<name>:<id>`; around any other code
+  (commands, jobs): `with audit_actor("system:deadlines"): ...`;
+- setting, changing or resetting a label only notes it in this thread (`_local`). The database
+  is told just before the thread's next statement that may write (not a SELECT nor transaction
+  control) on a connection (`_sync`, an execute wrapper every PostgreSQL connection
+  gets when it opens: `install`, a `connection_created` receiver connected in
+  security/signals.py), and only when what is in effect there differs:
+  - inside a transaction as `set_config(…, true)`: it ends with the transaction, so nothing is
+    left to reset (a savepoint rolled back since makes it unknown: written again);
+  - outside one (autocommit) as `set_config(…, false)`: the session keeps it, so a later
+    statement with the same label sends nothing.
+  So a request that writes nothing sends nothing, a service's transaction sends one
+  `set_config` (none when the session already holds its label), and every write runs under the
+  label of the code that runs it, whatever the connection did before (a pooled connection
+  cannot carry one user's name into the next request's writes). A SELECT that writes (a
+  function with side effects on audited tables) would be recorded under an older label: the
+  portal has none. Connections opened later, e.g.
+  after Celery's Django fixup or CONN_MAX_AGE closed the old one in the middle of a task, get the
+  same wrapper. Statements sent around Django's cursors (raw psycopg) are not covered: do not
+  write audited tables that way. On other databases this is a no-op (the label is still kept
+  per thread).
 
-The label lives in two places: in this thread (`_local`), and in the session of the thread's
-open database connection (`set_config(..., false)`, session-level, because requests run in
-autocommit and each service opens its own transaction). A label the session is known to hold
-(written in autocommit on this very connection) is not written again. A connection opened later, e.g. after
-Celery's Django fixup or CONN_MAX_AGE closed the old one in the middle of a task, gets the
-thread's label from `apply_to_new_connection` (a `connection_created` receiver, connected in
-security/signals.py), so the label cannot be lost between the task's start and its writes. The
-label is always reset afterwards, so a pooled connection never carries one user's name into
-the next request. On other databases these are no-ops (the label is still kept per thread).
+Needs the counters of common.pgbackend's DatabaseWrapper (transactions ended, savepoints rolled
+back); on a PostgreSQL connection without them every statement is preceded by a set_config.
 """
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
 
 SETTING = "app.actor"
 MAX_LENGTH = 200
+_SQL = "SELECT set_config(%s, %s, %s)"
 
 _local = threading.local()
 
@@ -45,59 +58,91 @@ def task_label(name: str, task_id: str | None = None) -> str:
 
 
 def thread_actor() -> str:
-    """The label this thread has set (what new connections of this thread are given); "" if none."""
+    """The label of this thread's statements from now on; "" if none."""
     return getattr(_local, "label", "")
 
 
-def _write(conn: Any, label: str) -> None:
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, label])
-    # What the session now holds, trusted only when written outside a transaction: a rollback
-    # takes back a set_config made inside one, even a session-level one.
-    conn._audit_label = None if conn.in_atomic_block else (conn.connection, label)
-
-
-def _holds(conn: Any, label: str) -> bool:
-    """The open connection's session already holds `label` (written by _write in autocommit):
-    writing it again would cost a round trip and change nothing (issue #9, P5)."""
-    return getattr(conn, "_audit_label", None) == (conn.connection, label) and not conn.in_atomic_block
-
-
 def set_actor(label: str) -> None:
-    """Name `label` as the actor of this thread's writes, on the open connection now and on any
-    connection it opens later. Errors: the database's, if the open connection is broken."""
-    label = label[:MAX_LENGTH]
-    _local.label = label
-    if connection.vendor == "postgresql" and connection.connection is not None and not _holds(connection, label):
-        _write(connection, label)
+    """Name `label` as the actor of this thread's writes from its next statement on, on whatever
+    connection. No database round trip here; never raises."""
+    _local.label = label[:MAX_LENGTH]
 
 
 def reset_actor() -> None:
-    """Forget the actor; never raises (the connection may be gone after a database outage)."""
+    """Forget the actor: the thread's next statements are recorded as `db:<role>`."""
     _local.label = ""
-    if connection.vendor != "postgresql" or connection.connection is None or _holds(connection, ""):
-        return
-    with suppress(Exception):  # a broken connection is closed by Django at the end of the request
-        _write(connection, "")
 
 
 def current_actor() -> str:
-    """The actor the database would record now (opens the connection if needed)."""
+    """The actor the database records for a statement of this thread now (opens the connection
+    if needed)."""
     if connection.vendor != "postgresql":
         return ""
     with connection.cursor() as cursor:
+        _ensure(connection, cursor)  # what a write now would run under
         cursor.execute("SELECT coalesce(current_setting(%s, true), '')", [SETTING])
         return cursor.fetchone()[0]
 
 
-def apply_to_new_connection(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
-    """`connection_created` receiver: give a connection opened by this thread the thread's label.
+# --- keeping the database in step -----------------------------------------------------------
 
-    Runs in Django's connect() while the connection is still in autocommit, so the session
-    setting outlives the transactions that follow."""
+
+def _in_effect(conn: Any, raw: Any, in_transaction: bool) -> str | None:
+    """The label statements on `conn` run under now, or None when it is not known."""
+    session = getattr(conn, "_audit_session", None)
+    held = session[1] if session is not None and session[0] is raw else None
+    if not in_transaction:
+        return held
+    ended = getattr(conn, "transactions_ended", None)
+    if ended is None:  # a backend without the counters: never trust what was written
+        return None
+    local = getattr(conn, "_audit_local", None)
+    if local is not None and local[0] is raw and local[2] == ended:  # set in this transaction
+        return local[1] if local[3] == conn.savepoints_rolled_back else None
+    return held
+
+
+# Statements that cannot fire the audit triggers: the label need not be in effect for them. The
+# transaction-control ones must not be preceded by anything: in a failed transaction only
+# ROLLBACK (TO SAVEPOINT) may run.
+_READS = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT", "BEGIN", "START TRANSACTION", "SET ", "SHOW")
+
+
+def _ensure(conn: Any, cursor: Any) -> None:
+    """Make the thread's label the one in effect on `conn`, with one set_config on `cursor` when
+    it is not already."""
+    raw = conn.connection
     label = thread_actor()
-    if label and connection is not None and connection.vendor == "postgresql":
-        _write(connection, label)
+    in_transaction = not conn.autocommit
+    if _in_effect(conn, raw, in_transaction) == label:
+        return
+    # `cursor` is Django's wrapper of the statement's cursor: logged (query counts see this round
+    # trip), database errors wrapped, and this wrapper run again, which lets a SELECT through.
+    cursor.execute(_SQL, [SETTING, label, in_transaction])
+    if in_transaction:
+        conn._audit_local = (raw, label, conn.transactions_ended, conn.savepoints_rolled_back)
+    else:
+        conn._audit_session = (raw, label)
+
+
+def _sync(execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Execute wrapper: before a statement that may write, tell the database this thread's label
+    if it is not the one in effect. Reads and transaction control (SELECT, SAVEPOINT, RELEASE,
+    ROLLBACK, …: `_READS`) need no label: the triggers fire on INSERT, UPDATE and DELETE only."""
+    text = sql.decode() if isinstance(sql, bytes | bytearray) else str(sql)
+    if not text.lstrip()[:17].upper().startswith(_READS):
+        _ensure(context["connection"], context["cursor"])
+    return execute(sql, params, many, context)
+
+
+def install(sender: Any = None, connection: Any = None, **kwargs: Any) -> None:
+    """`connection_created` receiver: a new PostgreSQL connection (its session holds no label)
+    gets `_sync` as its first execute wrapper, once per Django connection object."""
+    if connection is None or connection.vendor != "postgresql":
+        return
+    connection._audit_session = (connection.connection, "")
+    if _sync not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, _sync)
 
 
 @contextmanager
@@ -109,7 +154,4 @@ def audit_actor(label: str) -> Iterator[None]:
     try:
         yield
     finally:
-        if previous:
-            set_actor(previous)
-        else:
-            reset_actor()
+        set_actor(previous)

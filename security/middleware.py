@@ -130,11 +130,13 @@ class SessionGuardMiddleware:
 
 
 class AuditActorMiddleware:
-    """Sets `app.actor` for requests that may write (not GET/HEAD/OPTIONS) and resets it after.
+    """Names the signed-in user as the actor of what a request that may write (not
+    GET/HEAD/OPTIONS) changes, and forgets it after (security.audit tells the database, before
+    the request's first write, only if needed).
 
     API calls authenticated by token are named by security.authentication, which runs later
-    inside the view, before anything is written: for them nothing is set here (the session
-    holds "" from the last reset until the token is accepted; a refused token writes nothing)."""
+    inside the view, before anything is written: for them nothing is set here, so they are never
+    named "anonymous" first (a refused token writes nothing)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -12,7 +12,7 @@ from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .audit import apply_to_new_connection, reset_actor, set_actor, task_label, thread_actor
+from .audit import install, reset_actor, set_actor, task_label, thread_actor
 from .middleware import AUTH_AT, SEEN_AT
 
 
@@ -38,13 +38,12 @@ def drop_tokens_of_inactive_user(sender: Any, instance: Any, **kwargs: Any) -> N
 
 # --- Audit actor: every connection a thread opens carries the thread's actor label --------------
 
-connection_created.connect(apply_to_new_connection, dispatch_uid="security.actor_on_new_connection")
+connection_created.connect(install, dispatch_uid="security.actor_on_new_connection")
 
 
 # --- Celery: every task names itself (`task:<name>:<id>`) as the actor of what it changes -------
-# Only the thread-local label is set here (and the open connection, if any): Celery's Django fixup
-# closes the connection around each task (CONN_MAX_AGE), and the connection the task then opens
-# gets the label from apply_to_new_connection.
+# Only the thread's label is set here (security.audit tells whichever connection the task's writes
+# run on, including one Celery's Django fixup opens anew around the task).
 
 _stack = threading.local()
 

@@ -39,6 +39,13 @@ TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 
 class DatabaseOperations(operations.DatabaseOperations):
     def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str | None:  # type: ignore[override]  # Django's returns None too
+        if params is not None and not isinstance(cursor, psycopg.ClientCursor):
+            # a server-side-binding cursor (repeatable_cursor) holds `$1` placeholders: show the
+            # values, as Django's own cursors do
+            try:
+                return self.compose_sql(sql, params)
+            except Exception:  # a value psycopg cannot quote client-side: Django's answer
+                pass
         text = super().last_executed_query(cursor, sql, params)
         # A prepared statement leaves no query text on the cursor: a literal statement is its own text.
         return sql if text is None and params is None else text
@@ -46,6 +53,24 @@ class DatabaseOperations(operations.DatabaseOperations):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
+
+    # How many transactions have ended (commit or rollback) and how many savepoints were rolled
+    # back on this wrapper: what a transaction-local setting (`SET LOCAL`, set_config(…, true))
+    # made earlier may no longer be in effect after. security.audit reads them.
+    transactions_ended = 0
+    savepoints_rolled_back = 0
+
+    def _commit(self) -> None:
+        self.transactions_ended += 1
+        super()._commit()  # type: ignore[misc]  # Django's, not in the stubs
+
+    def _rollback(self) -> None:
+        self.transactions_ended += 1
+        super()._rollback()  # type: ignore[misc]
+
+    def _savepoint_rollback(self, sid: str) -> None:
+        self.savepoints_rolled_back += 1
+        super()._savepoint_rollback(sid)  # type: ignore[misc]
 
     def get_connection_params(self) -> dict[str, Any]:
         params = super().get_connection_params()

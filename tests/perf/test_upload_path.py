@@ -7,9 +7,9 @@
 - `material_output` vs MaterialOutput: the same JSON.
 - `common.sql.insert_instance` vs `save(force_insert=True)`: the same row, the same errors,
   nothing written when it fails.
-- the upload's statements: a token request is named by its authentication, not first as
-  "anonymous", and reset after (tests/security/test_audit.py checks the actor recorded); a label
-  taken back by a rollback is written again.
+- the audit actor (security.audit): a read sends no label, a token upload one, transaction-local,
+  right before its INSERT; every write is recorded under the label of the code that runs it,
+  through rollbacks, savepoint rollbacks and pooled connections.
 """
 
 import threading
@@ -26,7 +26,7 @@ from applications.selectors import access_application_by_id, access_application_
 from applications.serializers import MaterialOutput, material_output
 from common.errors import NotFound
 from common.sql import insert_instance
-from security.audit import audit_actor, current_actor, set_actor
+from security.audit import audit_actor, current_actor, reset_actor, set_actor
 from tests.security.conftest import require_postgres, token_for
 from tests.workflow.conftest import make_submitted, pdf
 
@@ -171,8 +171,20 @@ def test_insert_instance_writes_what_save_writes(demo):
     assert Material.objects.count() == before
 
 
+def _touch_round(round_id: int) -> str:
+    """An audited write in this thread (autocommit unless inside atomic): the actor recorded."""
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    from policies.models import Round
+    from security.models import AuditLog
+
+    Round.objects.filter(pk=round_id).update(name=Concat("name", Value("·")))
+    return AuditLog.objects.filter(table_name="policies_round", row_id=round_id, op="UPDATE").latest("id").actor
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_token_upload_names_its_actor_once_and_resets_it(demo_tx):
+def test_a_token_upload_tells_its_actor_once_inside_its_transaction_and_leaves_nothing(demo_tx):
     require_postgres()
     draft = _draft(demo_tx)
     kind = draft.item.materials[0]["kind"]
@@ -180,41 +192,57 @@ def test_a_token_upload_names_its_actor_once_and_resets_it(demo_tx):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     with CaptureQueriesContext(connection) as queries:
+        listed = api.get("/api/v1/applications/")
+    assert listed.status_code == 200
+    assert not [q for q in queries.captured_queries if "set_config" in q["sql"]]  # reads: no label at all
+    with CaptureQueriesContext(connection) as queries:
         answer = api.post(
             f"/api/v1/applications/{draft.pk}/materials/", {"kind": kind, "file": pdf()}, format="multipart"
         )
     assert answer.status_code == 201, answer.json()
-    labels = [q["sql"] for q in queries.captured_queries if "set_config" in q["sql"]]
-    # named by its token before anything is written, never first as "anonymous"; reset at the end
-    # (between them the test settings' eager scan task names itself and restores the user)
-    assert labels[0] == f"SELECT set_config('app.actor', 'user:{user.pk}:{user.username}', false)"
-    assert labels[-1] == "SELECT set_config('app.actor', '', false)"
-    assert not [label for label in labels if "anonymous" in label]
-    assert current_actor() == ""
+    sent = [q["sql"] for q in queries.captured_queries]
+    labels = [q for q in sent if "set_config" in q]
+    # named by its token, never "anonymous"; once, transaction-local, right before the INSERT
+    # (the test settings then run the scan task eagerly at commit: it names itself "task:…")
+    assert labels[0] == f"SELECT set_config('app.actor', 'user:{user.pk}:{user.username}', true)"
+    assert sent[sent.index(labels[0]) + 1].startswith('INSERT INTO "applications_material"')
+    assert not [q for q in labels if "anonymous" in q]
+    # the request is over: a write of this thread now is nobody's, whatever the connection held
+    assert _touch_round(draft.round_id).startswith("db:")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_label_taken_back_by_a_rollback_is_written_again(demo_tx):
+def test_every_write_runs_under_the_label_of_the_code_that_runs_it(demo_tx):
+    """Rollbacks take back transaction-local labels, savepoint rollbacks make them unknown; the
+    audit rows name who was acting each time."""
     require_postgres()
-    connection.ensure_connection()
+    round_id = demo_tx.p14_round.pk
     set_actor("system:a")
-    assert current_actor() == "system:a"
+    assert _touch_round(round_id) == "system:a"  # autocommit: the session keeps it
     with pytest.raises(RuntimeError), transaction.atomic():
         set_actor("system:b")
-        assert current_actor() == "system:b"
+        assert _touch_round(round_id) == "system:b"  # local to the transaction
         raise RuntimeError
-    assert current_actor() == "system:a"  # PostgreSQL took the set_config back with the transaction
-    set_actor("system:b")  # so this must be written, though it was the last label written
-    assert current_actor() == "system:b"
+    set_actor("system:a")
+    assert _touch_round(round_id) == "system:a"  # the session's, once more: nothing sent
+    set_actor("system:b")
+    assert _touch_round(round_id) == "system:b"
     with transaction.atomic():
+        set_actor("system:c")
+        assert _touch_round(round_id) == "system:c"
         sid = transaction.savepoint()
-        set_actor("system:c")
+        set_actor("system:d")
+        assert _touch_round(round_id) == "system:d"
+        transaction.savepoint_rollback(sid)  # "d" undone: "c" is in effect again
+        set_actor("system:b")  # the session's label, but not what is in effect here
+        assert _touch_round(round_id) == "system:b"
+        sid = transaction.savepoint()
         transaction.savepoint_rollback(sid)
-        assert current_actor() == "system:b"
         set_actor("system:c")
-        assert current_actor() == "system:c"
-    with audit_actor("system:d"):
-        assert current_actor() == "system:d"
+        assert _touch_round(round_id) == "system:c"
+    with audit_actor("system:e"):
+        assert _touch_round(round_id) == "system:e"
     assert current_actor() == "system:c"
-    set_actor("")
+    reset_actor()
+    assert _touch_round(round_id).startswith("db:")
     assert current_actor() == ""
