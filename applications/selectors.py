@@ -5,6 +5,7 @@ view, API or file download gets one case. Both answer "not found" alike for a ca
 not exist and one the user may not see (SPEC §9: 404, not 403).
 """
 
+import functools
 from typing import Any
 
 from django.db import connections, router
@@ -95,23 +96,19 @@ def access_application_by_id(
 
 # --- the upload's own read (issue #9, P5) ------------------------------------------------------
 
-_UPLOAD_SQL: dict[str, str] = {}
 
-
+@functools.cache
 def _upload_sql(vendor_locks: bool) -> str:
     """The statement of access_application_for_upload, written once per process from the models'
     own table and column names."""
-    key = "lock" if vendor_locks else "plain"
-    if key not in _UPLOAD_SQL:
-        app, item = Application._meta, PolicyItem._meta
-        a = {f: column(Application, f) for f in ("id", "state", "enterprise", "district", "item")}
-        _UPLOAD_SQL[key] = (
-            f'SELECT a."{a["id"]}", a."{a["state"]}", a."{a["enterprise"]}", a."{a["district"]}", '
-            f'a."{a["item"]}", i."{column(PolicyItem, "materials")}" '
-            f'FROM "{app.db_table}" a INNER JOIN "{item.db_table}" i ON i."{item.pk.column}" = a."{a["item"]}" '
-            f'WHERE a."{a["id"]}" = %s AND a."{a["enterprise"]}" = %s' + (" FOR UPDATE OF a" if vendor_locks else "")
-        )
-    return _UPLOAD_SQL[key]
+    app, item = Application._meta, PolicyItem._meta
+    a = {f: column(Application, f) for f in ("id", "state", "enterprise", "district", "item")}
+    return (
+        f'SELECT a."{a["id"]}", a."{a["state"]}", a."{a["enterprise"]}", a."{a["district"]}", '
+        f'a."{a["item"]}", i."{column(PolicyItem, "materials")}" '
+        f'FROM "{app.db_table}" a INNER JOIN "{item.db_table}" i ON i."{item.pk.column}" = a."{a["item"]}" '
+        f'WHERE a."{a["id"]}" = %s AND a."{a["enterprise"]}" = %s' + (" FOR UPDATE OF a" if vendor_locks else "")
+    )
 
 
 def _from_row(model: Any, db: str, loaded: dict[str, Any]) -> Any:

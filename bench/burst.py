@@ -19,7 +19,8 @@ enterprise (/api/__bench/upload-floor/, `P5-stack`). bench/wsgi.py files the tim
 upload/stub/floor/stack and the same with -raw. The enterprises run in `groups` (a progress and
 timing unit).
 
-Afterwards the database is checked (every flow gave exactly one submitted application, no
+The data set-up, the checks and the clean-up are in bench/burst_data.py. Afterwards the
+database is checked (every flow gave exactly one submitted application, no
 enterprise has two) and the burst's applications, materials, history and files are removed, so
 the next run starts clean. Also measured while the server is up: L0 (raw WSGI), L1 (bare Django)
 and the authenticated DRF static view over HTTP (P1's HTTP variant).
@@ -41,17 +42,21 @@ import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
+from perf.maintenance import audit_mark, drop_audit_after
 
-from perf.maintenance import audit_mark, drop_audit_after, triggers_off
+from .burst_data import (
+    burst_users,
+    check_database,
+    cleanup,
+    floor_scratch,
+    prepare_round,
+    wait_scanned,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-BURST_ROUND = "压测批次·申报高峰"
-BURST_ITEM = "SP-003"  # an apply-mode item with three required materials and no declared figures
 
 
 def make_pdf(size: int, seed: int = 42) -> bytes:
@@ -234,96 +239,6 @@ class ScanWorker:
         subprocess.run(purge, cwd=ROOT, env=self.env, capture_output=True, check=False)
 
 
-def wait_scanned(application_id: int, *, timeout: float = 60) -> float:
-    """Seconds until no material of the case is pending any more (the worker's scans)."""
-    from django.db import connection
-
-    from applications.models import Material, ScanStatus
-
-    t0 = time.perf_counter()
-    try:
-        while time.perf_counter() - t0 < timeout:
-            if not Material.objects.filter(application_id=application_id, scan_status=ScanStatus.PENDING).exists():
-                break
-            time.sleep(0.02)
-        return time.perf_counter() - t0
-    finally:
-        connection.close()
-
-
-# --- data set-up and checks ------------------------------------------------------------------------
-
-
-def prepare_round() -> Any:
-    from policies.models import PolicyItem, Round
-
-    item = (
-        PolicyItem.objects.filter(code=BURST_ITEM).first()
-        or PolicyItem.objects.filter(mode=PolicyItem.Mode.APPLY, detailed=True).order_by("code").first()
-    )
-    if item is None:
-        raise RuntimeError("没有可在线申报（已完整编码）的政策事项：请先运行 seed_demo / load_policies。")
-    now = timezone.now()
-    round_, _ = Round.objects.update_or_create(
-        name=BURST_ROUND,
-        defaults={"item": item, "opens_at": now - timedelta(days=1), "closes_at": now + timedelta(days=30)},
-    )
-    return round_
-
-
-def cleanup(round_id: int) -> int:
-    """Remove everything the burst made in its round (applications, files, history, notices)."""
-    from applications.models import Application, ApplicationEvent, Material
-
-    apps = Application.objects.filter(round_id=round_id)
-    ids = list(apps.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    for material in Material.objects.filter(application_id__in=ids).only("file"):
-        material.file.delete(save=False)
-    with triggers_off() as cur:  # the history is append-only for the portal, not for the benchmark
-        cur.execute(
-            "DELETE FROM notifications_notification WHERE link = ANY(%s)",
-            [[f"/applications/{pk}/" for pk in ids] + [f"/workbench/cases/{pk}/" for pk in ids]],
-        )
-        ApplicationEvent.objects.filter(application_id__in=ids).delete()
-        Material.objects.filter(application_id__in=ids).delete()
-        apps.delete()
-    return len(ids)
-
-
-def burst_users(n: int, round_id: int) -> list[tuple[int, str]]:
-    """(enterprise id, API token) of `n` generated enterprise users, tokens made if missing."""
-    from rest_framework.authtoken.models import Token
-
-    from accounts.models import Role, User
-
-    users = list(
-        User.objects.filter(username__startswith="load_u", role=Role.ENTERPRISE, is_active=True)
-        .exclude(enterprise__applications__round_id=round_id)
-        .order_by("pk")[:n]
-    )
-    if len(users) < n:
-        raise RuntimeError(f"压测企业用户不足：需要 {n} 个，只有 {len(users)} 个（增加 generate_load 的企业数）。")
-    return [(u.enterprise_id, Token.objects.get_or_create(user=u)[0].key) for u in users]
-
-
-def check_database(round_id: int, expected: int) -> dict[str, int]:
-    from applications.models import Application, Material
-
-    apps = Application.objects.filter(round_id=round_id)
-    total = apps.count()
-    distinct = apps.values("enterprise_id").distinct().count()
-    return {
-        "applications": total,
-        "submitted": apps.filter(state="submitted").count(),
-        "duplicates": total - distinct,
-        "materials": Material.objects.filter(application__round_id=round_id).count(),
-        "unscanned": Material.objects.filter(application__round_id=round_id).exclude(scan_status="clean").count(),
-        "expected": expected,
-    }
-
-
 # --- the run -------------------------------------------------------------------------------------------
 
 
@@ -337,7 +252,7 @@ def run(
     users = burst_users(enterprises, round_.pk)
     pdf = make_pdf(pdf_size)
     media_root = tempfile.mkdtemp(prefix="bench-p5-media-")
-    _floor_scratch(create=True)
+    floor_scratch(create=True)
     server = Server(workers=workers, media_root=media_root, pin=pin)
     scanner = ScanWorker(media_root=media_root)
     scan_waits: list[float] = []
@@ -448,7 +363,7 @@ def run(
     db = check_database(round_.pk, len(users))
     removed = cleanup(round_.pk)
     drop_audit_after(mark)
-    floor_rows = _floor_scratch(create=False)
+    floor_rows = floor_scratch(create=False)
     shutil.rmtree(media_root, ignore_errors=True)
     return {
         "latencies": dict(tally.latencies),
@@ -470,27 +385,6 @@ def run(
         "pdf_size": len(pdf),
         "floor_rows": floor_rows,
     }
-
-
-def _floor_scratch(*, create: bool) -> int:
-    """Make (empty) or drop the floor's scratch table and message list; returns the rows the
-    floor wrote (0 on create)."""
-    import redis
-    from django.conf import settings
-    from django.db import connection
-
-    from bench.views import FLOOR_QUEUE, FLOOR_TABLE, floor_table_sql
-
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(FLOOR_QUEUE)
-    with connection.cursor() as cur:
-        if create:
-            cur.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
-            cur.execute(floor_table_sql())
-            return 0
-        cur.execute(f"SELECT count(*) FROM {FLOOR_TABLE}")
-        rows = cur.fetchone()[0]
-        cur.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
-        return int(rows)
 
 
 def _http_floors(port: int, token: str, *, reps: int) -> dict[str, list[float]]:
